@@ -1,0 +1,13 @@
+# Warnings and sanitizers for every target of the project (not for strongSwan's own headers).
+add_compile_options(-Wall -Wextra)
+if(ELASTIC_WERROR)
+  add_compile_options(-Werror)
+endif()
+if(ELASTIC_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(ELASTIC_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()

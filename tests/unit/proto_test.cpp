@@ -1,0 +1,181 @@
+// Schema v1 round trips, unknown-field preservation and validation errors.
+#include <gtest/gtest.h>
+
+#include "elastic/context_codec.h"
+#include "elastic/context_validate.h"
+
+namespace elastic {
+namespace {
+
+v1::TrafficSelector ts(std::string from, std::string to) {
+  v1::TrafficSelector t;
+  t.set_from_address(std::move(from));
+  t.set_to_address(std::move(to));
+  t.set_to_port(65535);
+  return t;
+}
+
+// A complete context as the plugin would capture it: one IKE_SA with one ESP CHILD_SA.
+v1::Envelope sample_envelope() {
+  v1::Envelope env;
+  env.set_schema(v1::SCHEMA_VERSION_1);
+  env.set_origin_node("sg1");
+  env.set_epoch(3);
+  env.set_version(42);
+  env.set_kind(v1::ENVELOPE_KIND_UPSERT);
+  env.set_vpn_id("sg1/17");
+  auto* ike = env.mutable_context()->mutable_ike_sa();
+  ike->set_spi_i(0x1122334455667788ULL);
+  ike->set_spi_r(0x99aabbccddeeff00ULL);
+  ike->set_role(v1::IKE_ROLE_RESPONDER);
+  ike->set_ike_version(2);
+  ike->mutable_algorithms()->set_encryption(20);
+  ike->mutable_algorithms()->set_encryption_key_bits(256);
+  ike->mutable_algorithms()->set_prf(5);
+  ike->mutable_algorithms()->set_dh_group(31);
+  ike->mutable_keys()->set_shared_secret(std::string(32, '\x5a'));
+  ike->mutable_keys()->set_nonce_i(std::string(32, '\x01'));
+  ike->mutable_keys()->set_nonce_r(std::string(32, '\x02'));
+  ike->mutable_local_id()->set_type(2);
+  ike->mutable_local_id()->set_data("sg.example.net");
+  ike->mutable_remote_id()->set_type(3);
+  ike->mutable_remote_id()->set_data("alice@example.net");
+  ike->mutable_local()->set_address(std::string("\xc0\x00\x02\x01", 4));
+  ike->mutable_local()->set_port(4500);
+  ike->mutable_remote()->set_address(std::string("\xc6\x33\x64\x07", 4));
+  ike->mutable_remote()->set_port(39012);
+  ike->mutable_nat()->set_remote_behind_nat(true);
+  ike->set_peer_cfg("rw");
+  ike->mutable_message_ids()->set_initiate(4);
+  ike->mutable_message_ids()->set_respond(9);
+  ike->add_remote_virtual_ips(std::string("\x0a\x63\x00\x05", 4));
+  auto* child = ike->add_child_sas();
+  child->set_child_cfg("net");
+  child->set_spi_in(0xc1a2b3c4);
+  child->set_spi_out(0xd1e2f3a4);
+  child->set_protocol(v1::CHILD_PROTOCOL_ESP);
+  child->set_mode(v1::CHILD_MODE_TUNNEL);
+  child->set_udp_encap(true);
+  child->mutable_algorithms()->set_encryption(20);
+  child->mutable_algorithms()->set_encryption_key_bits(128);
+  child->mutable_algorithms()->set_esn(true);
+  child->mutable_keys()->set_encryption_i(std::string(20, '\x11'));
+  child->mutable_keys()->set_encryption_r(std::string(20, '\x22'));
+  *child->add_local_ts() = ts(std::string("\x0a\x0a\x00\x00", 4), std::string("\x0a\x0a\x00\xff", 4));
+  *child->add_remote_ts() = ts(std::string("\x0a\x63\x00\x05", 4), std::string("\x0a\x63\x00\x05", 4));
+  child->mutable_replay_out()->set_oseq(1000);
+  child->mutable_replay_out()->set_oseq_hi(1);
+  child->mutable_replay_in()->set_seq(777);
+  child->mutable_replay_in()->set_window(128);
+  for (int i = 0; i < 4; ++i) child->mutable_replay_in()->add_bitmap(0xffffffffu >> i);
+  return env;
+}
+
+TEST(Proto, RoundTripKeepsEveryField) {
+  const auto env = sample_envelope();
+  const auto bytes = encode_envelope(env);
+  auto decoded = decode_envelope(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->SerializeAsString(), env.SerializeAsString());
+  const auto& child = decoded->context().ike_sa().child_sas(0);
+  EXPECT_EQ(child.spi_out(), 0xd1e2f3a4u);
+  EXPECT_EQ(child.replay_out().oseq_hi(), 1u);
+  EXPECT_EQ(child.replay_in().bitmap_size(), 4);
+  EXPECT_EQ(decoded->context().ike_sa().message_ids().respond(), 9u);
+}
+
+TEST(Proto, EncodingIsDeterministic) {
+  EXPECT_EQ(encode_envelope(sample_envelope()), encode_envelope(sample_envelope()));
+}
+
+TEST(Proto, UnknownFieldsAreKept) {
+  // A newer writer adds field 99 (varint 7) to IkeSa; an older reader must carry it along.
+  auto env = sample_envelope();
+  auto* ike = env.mutable_context()->mutable_ike_sa();
+  ike->GetReflection()->MutableUnknownFields(ike)->AddVarint(99, 7);
+  auto decoded = decode_envelope(encode_envelope(env));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const auto& got = decoded->context().ike_sa();
+  const auto& unknown = got.GetReflection()->GetUnknownFields(got);
+  ASSERT_EQ(unknown.field_count(), 1);
+  EXPECT_EQ(unknown.field(0).number(), 99);
+  EXPECT_EQ(unknown.field(0).varint(), 7u);
+  // Re-encoding carries the field on: field 99, varint 7 is tag bytes 98 06, value 07.
+  EXPECT_NE(encode_envelope(*decoded).find(std::string("\x98\x06\x07", 3)), std::string::npos);
+}
+
+TEST(Proto, MissingMandatoryFieldIsNamed) {
+  auto env = sample_envelope();
+  env.mutable_context()->mutable_ike_sa()->mutable_keys()->clear_nonce_r();
+  env.mutable_context()->mutable_ike_sa()->clear_peer_cfg();
+  auto decoded = decode_envelope(encode_envelope(env));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().message.find("context.ike_sa.keys.nonce_r: missing"), std::string::npos)
+      << decoded.error().message;
+  EXPECT_NE(decoded.error().message.find("context.ike_sa.peer_cfg: missing"), std::string::npos);
+}
+
+TEST(Proto, MissingChildFieldsAreNamedWithIndex) {
+  auto env = sample_envelope();
+  auto* child = env.mutable_context()->mutable_ike_sa()->mutable_child_sas(0);
+  child->set_spi_in(0);
+  child->clear_remote_ts();
+  auto r = validate(env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("child_sas[0].spi_in: missing"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("child_sas[0].remote_ts: missing"), std::string::npos);
+}
+
+TEST(Proto, BadAddressIsRefused) {
+  auto env = sample_envelope();
+  env.mutable_context()->mutable_ike_sa()->mutable_remote()->set_address("abc");
+  auto r = validate(env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("context.ike_sa.remote.address: not an IPv4/IPv6 address"), std::string::npos);
+}
+
+TEST(Proto, WrongSchemaVersionIsRefused) {
+  auto env = sample_envelope();
+  env.set_schema(static_cast<v1::SchemaVersion>(7));
+  auto decoded = decode_envelope(encode_envelope(env));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().message, "unsupported schema version 7 (this build reads 1)");
+}
+
+TEST(Proto, TruncatedAndGarbageAreRefused) {
+  const auto bytes = encode_envelope(sample_envelope());
+  auto truncated = decode_envelope(std::string_view(bytes).substr(0, bytes.size() / 2));
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.error().message.find("truncated"), std::string::npos);
+  EXPECT_FALSE(decode_envelope("\xff\xff\xff\xff\xff").ok());
+  EXPECT_EQ(decode_envelope("").error().message, "empty envelope");
+  EXPECT_FALSE(decode_envelope(std::string(kMaxEnvelopeBytes + 1, '\0')).ok());
+}
+
+TEST(Proto, KindAndBodyMustAgree) {
+  auto env = sample_envelope();
+  env.set_kind(v1::ENVELOPE_KIND_DELETE);
+  EXPECT_FALSE(validate(env).ok());
+  env.clear_context();
+  EXPECT_TRUE(validate(env).ok());
+  env.set_kind(v1::ENVELOPE_KIND_COUNTERS);
+  auto r = validate(env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("counters: missing (kind is counters)"), std::string::npos);
+  env.mutable_counters()->mutable_message_ids()->set_initiate(5);
+  EXPECT_TRUE(validate(env).ok()) << validate(env).error().message;
+}
+
+TEST(Proto, WipeKeysClearsKeyMaterial) {
+  auto env = sample_envelope();
+  wipe_keys(env);
+  const auto& ike = env.context().ike_sa();
+  EXPECT_TRUE(ike.keys().shared_secret().empty());
+  EXPECT_TRUE(ike.keys().nonce_i().empty());
+  EXPECT_TRUE(ike.child_sas(0).keys().encryption_i().empty());
+  EXPECT_TRUE(ike.child_sas(0).keys().encryption_r().empty());
+  EXPECT_EQ(ike.spi_i(), 0x1122334455667788ULL);  // non-key fields stay
+}
+
+}  // namespace
+}  // namespace elastic
