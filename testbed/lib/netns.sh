@@ -31,3 +31,6 @@ xfrm_packets() {
 			for (i = 1; i <= NF; i++) if ($i ~ /\(packets\)/) { sub(/\(packets\).*/, "", $i); print $i; exit }
 		}'
 }
+
+# xfrm_show NS: ip -s xfrm state of NS with key material masked (scripts print it).
+xfrm_show() { ip -n "$1" -s xfrm state | sed -E 's/0x[0-9a-f]{16,}/<key>/g'; }

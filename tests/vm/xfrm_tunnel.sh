@@ -32,4 +32,4 @@ expect_ge "EU outbound SA packets (spi 0x1001)" "$(xfrm_packets eu 0x00001001)" 
 expect_ge "SG inbound SA packets (spi 0x1001)" "$(xfrm_packets sg 0x00001001)" 10
 expect_ge "SG outbound SA packets (spi 0x2002)" "$(xfrm_packets sg 0x00002002)" 10
 expect_eq "EU XfrmInStateSeqError" "$(xfrm_stat eu XfrmInStateSeqError)" 0
-ip -n sg -s xfrm state | sed -n '1,12p'
+xfrm_show sg | sed -n '1,16p'

@@ -1,0 +1,101 @@
+# Runs real charon instances, one per network namespace, inside the test VM.
+# Each instance has its own directory on tmpfs: strongswan.conf, vici socket, pid file, log.
+
+CHARON_RUN=/run/elastic
+
+# charon's plugin dir is compiled in and read-only in the VM: show it, plus our freshly built
+# plugin, through a bind mount of a tmpfs copy (the host's prefix is never touched).
+charon_prepare_plugins() {
+	local d=$CHARON_RUN/plugins plugin=$ELASTIC_BUILD/plugins/elastic/libstrongswan-elastic.so
+	[ -f "$plugin" ] || die "$plugin is missing: build first (./testbed/setup)"
+	mountpoint -q "$SWAN_PREFIX/lib/ipsec/plugins" && return 0
+	mkdir -p "$d"
+	cp "$SWAN_PREFIX"/lib/ipsec/plugins/*.so "$d/"
+	cp "$plugin" "$d/"
+	mount --bind "$d" "$SWAN_PREFIX/lib/ipsec/plugins"
+}
+
+# charon_conf NAME [EXTRA]: strongswan.conf for instance NAME; EXTRA is added inside charon { }.
+charon_conf() {
+	local dir=$CHARON_RUN/$1
+	cat <<-CONF
+	charon {
+		load_modular = yes
+		plugins {
+			include $SWAN_PREFIX/etc/strongswan.d/charon/*.conf
+			kernel-libipsec { load = no }
+			ha { load = no }
+			load-tester { load = no }
+			elastic { load = yes }
+			vici { socket = unix://$dir/charon.vici }
+		}
+		filelog {
+			main {
+				path = $dir/charon.log
+				default = 1
+				ike = 2
+				time_format = %T
+				append = no
+				flush_line = yes
+			}
+		}
+		${2:-}
+	}
+	swanctl { socket = unix://$dir/charon.vici }
+	CONF
+}
+
+# charon_start NAME NETNS [EXTRA]: start charon NAME in NETNS and wait until vici answers.
+charon_start() {
+	local name=$1 ns=$2 dir=$CHARON_RUN/$1 i
+	charon_prepare_plugins
+	mkdir -p "$dir"
+	charon_conf "$name" "${3:-}" >"$dir/strongswan.conf"
+	# The pid file path is compiled in: give each instance its own piddir in its mount namespace.
+	ip netns exec "$ns" sh -c "mount --bind '$dir' '$SWAN_PREFIX/var/run' &&
+		STRONGSWAN_CONF='$dir/strongswan.conf' exec '$SWAN_PREFIX/libexec/ipsec/charon'" \
+		>"$dir/charon.out" 2>&1 &
+	echo $! >"$dir/launcher.pid"
+	for i in $(seq 100); do
+		swanctl_in "$name" --stats >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	cat "$dir/charon.out" "$dir/charon.log" >&2 2>/dev/null
+	die "charon $name did not start"
+}
+
+charon_stop() {
+	local dir=$CHARON_RUN/$1
+	[ -f "$dir/charon.pid" ] && kill "$(cat "$dir/charon.pid")" 2>/dev/null
+	return 0
+}
+
+charon_log() { cat "$CHARON_RUN/$1/charon.log"; }
+
+# swanctl_in NAME ARGS...: swanctl against instance NAME.
+swanctl_in() {
+	local name=$1; shift
+	STRONGSWAN_CONF=$CHARON_RUN/$name/strongswan.conf "$SWAN_PREFIX/sbin/swanctl" "$@"
+}
+
+# swanctl_load NAME CONF_TEXT: load connections and secrets into instance NAME.
+swanctl_load() {
+	local dir=$CHARON_RUN/$1
+	printf '%s\n' "$2" >"$dir/swanctl.conf"
+	# Missing credential subdirectories are fine (PSK); keep that noise out of the output.
+	swanctl_in "$1" --load-all --noprompt --file "$dir/swanctl.conf" >"$dir/swanctl-load.out" 2>&1 ||
+		{ grep -v 'opening directory' "$dir/swanctl-load.out" >&2; die "swanctl --load-all failed for $1"; }
+}
+
+# charon_cleanup NAME...: stop instances; if the script is failing, show the end of their logs.
+charon_cleanup() {
+	local rc=$? name
+	for name in "$@"; do
+		if [ "$rc" -ne 0 ] && [ -f "$CHARON_RUN/$name/charon.log" ]; then
+			echo "--- last lines of charon $name's log" >&2
+			tail -n 25 "$CHARON_RUN/$name/charon.log" >&2
+		fi
+		charon_stop "$name"
+	done
+	return "$rc"
+}
