@@ -151,11 +151,22 @@ Result<AeInfo> parse_ae(const nlmsghdr* nlh) {
   return info;
 }
 
-Result<bool> parse_sa_esn(const nlmsghdr* nlh) {
-  if (nlh->nlmsg_type != XFRM_MSG_NEWSA || nlmsg_datalen(nlh) < static_cast<int>(sizeof(xfrm_usersa_info)))
-    return make_error("not an XFRM_MSG_NEWSA message");
-  const auto* info = static_cast<const xfrm_usersa_info*>(nlmsg_data(nlh));
-  return (info->flags & XFRM_STATE_ESN) != 0;
+Result<AeInfo> parse_sa(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_type != XFRM_MSG_NEWSA) return make_error("not an XFRM_MSG_NEWSA message");
+  nlattr* tb[XFRMA_MAX + 1];
+  if (nlmsg_parse(const_cast<nlmsghdr*>(nlh), sizeof(xfrm_usersa_info), tb, XFRMA_MAX, nullptr) < 0)
+    return make_error("malformed XFRM_MSG_NEWSA message");
+  const auto* sa = static_cast<const xfrm_usersa_info*>(nlmsg_data(nlh));
+  AeInfo info;
+  info.id = from_kernel(sa->id.daddr, sa->id.spi, sa->family, sa->id.proto);
+  read_mark(tb[XFRMA_MARK], info.id);
+  info.reqid = sa->reqid;
+  info.esn = (sa->flags & XFRM_STATE_ESN) != 0;
+  if (auto ok = read_replay(tb, info.replay); !ok) return ok.error();
+  info.lifetime = {sa->curlft.bytes, sa->curlft.packets, sa->curlft.add_time, sa->curlft.use_time};
+  info.replay_thresh = get_u32(tb[XFRMA_REPLAY_THRESH]);
+  info.timer_thresh = get_u32(tb[XFRMA_ETIMER_THRESH]);
+  return info;
 }
 
 Result<SaId> parse_deleted(const nlmsghdr* nlh) {

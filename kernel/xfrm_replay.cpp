@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <optional>
 
 #include "elastic/xfrm_rules.h"
 
@@ -32,40 +31,35 @@ Result<XfrmReplay> XfrmReplay::open() {
 }
 
 std::vector<Result<AeInfo>> XfrmReplay::read_many(std::span<const SaId> ids) {
-  // Two requests per SA: GETSA for the ESN flag, GETAE for the replay state.
-  std::vector<std::optional<AeInfo>> ae(ids.size());
-  std::vector<std::optional<bool>> esn(ids.size());
-  std::vector<std::optional<Error>> err(ids.size());
+  // GETSA answers with the replay state, lifetime, reqid and ESN flag in one message.
+  std::vector<Result<AeInfo>> out(ids.size(), Result<AeInfo>(make_error("no reply from the kernel")));
   auto ok = sock_.pipeline(
-      ids.size() * 2,
-      [&](size_t r) { return r % 2 ? build_get_ae(ids[r / 2]) : build_get_sa(ids[r / 2]); },
-      [&](size_t r, const nlmsghdr* nlh) {
-        const size_t i = r / 2;
-        if (err[i]) return;
-        if (r % 2 == 0) {
-          auto f = parse_sa_esn(nlh);
-          if (f) esn[i] = *f;
-          else err[i] = reply_error(nlh, ids[i], "read");
-        } else {
-          auto a = parse_ae(nlh);
-          if (a) ae[i] = std::move(a.value());
-          else err[i] = reply_error(nlh, ids[i], "read");
+      ids.size(), [&](size_t i) { return build_get_sa(ids[i]); },
+      [&](size_t i, const nlmsghdr* nlh) {
+        auto info = parse_sa(nlh);
+        if (!info) {
+          out[i] = nlh->nlmsg_type == NLMSG_ERROR ? reply_error(nlh, ids[i], "read") : info.error();
+          return;
         }
+        info->id = ids[i];
+        out[i] = std::move(info);
       });
   if (!ok) return fill_error<AeInfo>(ids.size(), ok.error());
-  std::vector<Result<AeInfo>> out;
-  out.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (err[i]) {
-      out.emplace_back(*err[i]);
-      continue;
-    }
-    AeInfo info = std::move(*ae[i]);
-    info.id = ids[i];
-    info.esn = esn[i].value_or(false);
-    out.emplace_back(std::move(info));
-  }
   return out;
+}
+
+Result<AeInfo> XfrmReplay::read_thresholds(const SaId& id) {
+  auto info = read(id);
+  if (!info) return info;
+  Result<AeInfo> ae = make_error("no reply from the kernel");
+  auto ok = sock_.pipeline(
+      1, [&](size_t) { return build_get_ae(id); },
+      [&](size_t, const nlmsghdr* nlh) { ae = nlh->nlmsg_type == NLMSG_ERROR ? reply_error(nlh, id, "read") : parse_ae(nlh); });
+  if (!ok) return ok.error();
+  if (!ae) return ae.error();
+  info->replay_thresh = ae->replay_thresh;
+  info->timer_thresh = ae->timer_thresh;
+  return info;
 }
 
 Result<AeInfo> XfrmReplay::read(const SaId& id) { return std::move(read_many({&id, 1})[0]); }

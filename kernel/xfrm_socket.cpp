@@ -19,6 +19,8 @@ Result<XfrmSocket> XfrmSocket::open(std::vector<int> groups, int rcvbuf) {
   if (int err = nl_connect(raw, NETLINK_XFRM); err < 0)
     return make_error(std::string("cannot open XFRM netlink: ") + nl_geterror(err), EPROTONOSUPPORT);
   nl_socket_set_buffer_size(raw, rcvbuf, 1 << 20);
+  // Beyond net.core.rmem_max only with CAP_NET_ADMIN (which XFRM needs anyway).
+  setsockopt(nl_socket_get_fd(raw), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
   for (int g : groups) {
     if (int err = nl_socket_add_membership(raw, g); err < 0)
       return make_error(std::string("cannot join XFRM group ") + std::to_string(g) + ": " + nl_geterror(err));

@@ -28,8 +28,9 @@ NlMsg build_set_thresholds(const SaId& id, uint32_t packets, uint32_t timer_tick
 
 // A NEWAE message (GETAE reply or AEVENT notification).
 Result<AeInfo> parse_ae(const nlmsghdr* nlh);
-// A NEWSA message (GETSA reply): whether the SA uses extended sequence numbers.
-Result<bool> parse_sa_esn(const nlmsghdr* nlh);
+// A NEWSA message (GETSA reply): replay state, lifetime, reqid and the ESN flag in one message
+// (thresholds only where the kernel includes them). The keys in it are not read.
+Result<AeInfo> parse_sa(const nlmsghdr* nlh);
 // A DELSA notification or an EXPIRE message: which SA (and for EXPIRE, whether hard).
 Result<SaId> parse_deleted(const nlmsghdr* nlh);
 Result<SaId> parse_expired(const nlmsghdr* nlh, bool& hard);

@@ -13,9 +13,11 @@ class XfrmReplay {
  public:
   static Result<XfrmReplay> open();
 
-  // Replay state, lifetime counters, thresholds and the ESN flag of one SA.
+  // Replay state, lifetime counters, reqid and the ESN flag of SAs (one GETSA each, pipelined).
   Result<AeInfo> read(const SaId& id);
   std::vector<Result<AeInfo>> read_many(std::span<const SaId> ids);
+  // read() plus the AEVENT thresholds (one more request: GETAE).
+  Result<AeInfo> read_thresholds(const SaId& id);
 
   // Writes `want` (see plan_set for what is refused) and returns the state read back.
   Result<AeInfo> set(const SaId& id, const ReplayState& want);

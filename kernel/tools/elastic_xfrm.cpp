@@ -214,7 +214,7 @@ int run(const Args& a) {
     auto id = sa_from(a, 0);
     if (!id) return a.pos.size() < 2 ? usage_error(id.error().message) : fail(id.error());
     if (a.cmd == "read") {
-      auto r = rep->read(*id);
+      auto r = rep->read_thresholds(*id);
       if (!r) return fail(r.error());
       print_info(*r);
       return 0;

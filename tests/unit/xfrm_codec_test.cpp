@@ -125,6 +125,31 @@ TEST(XfrmCodec, ParsesAKernelAevent) {
   EXPECT_EQ(info->timer_thresh, 250u);
 }
 
+TEST(XfrmCodec, ParsesAGetSaReplyWithoutTouchingKeys) {
+  NlMsg msg(nlmsg_alloc_simple(XFRM_MSG_NEWSA, 0));
+  xfrm_usersa_info info{};
+  inet_pton(AF_INET, "192.0.2.2", &info.id.daddr);
+  info.id.spi = htonl(0x2002);
+  info.id.proto = 50;
+  info.family = AF_INET;
+  info.reqid = 9;
+  info.flags = XFRM_STATE_ESN;
+  info.curlft.packets = 77;
+  nlmsg_append(msg.get(), &info, sizeof info, NLMSG_ALIGNTO);
+  xfrm_replay_state_esn e{};
+  e.bmp_len = 1, e.oseq = 41, e.replay_window = 32;
+  uint8_t buf[sizeof e + 4] = {};
+  std::memcpy(buf, &e, sizeof e);
+  nla_put(msg.get(), XFRMA_REPLAY_ESN_VAL, sizeof buf, buf);
+  auto r = parse_sa(nlmsg_hdr(msg.get()));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->esn);
+  EXPECT_EQ(r->reqid, 9u);
+  EXPECT_EQ(r->replay.oseq, 41u);
+  EXPECT_EQ(r->lifetime.packets, 77u);
+  EXPECT_EQ(r->id, sa());
+}
+
 TEST(XfrmCodec, RejectsATruncatedBitmapAndOtherTypes) {
   auto msg = kernel_newae(4, 0, 4);  // one bitmap word missing
   auto info = parse_ae(nlmsg_hdr(msg.get()));

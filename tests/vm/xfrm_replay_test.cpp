@@ -125,7 +125,10 @@ TEST_P(XfrmVm, AdvanceWhileTrafficFlows) {
   EXPECT_EQ(eu_seq_errors(), errors_before);
   auto peer = eu_->read(out_);
   ASSERT_TRUE(peer.ok());
-  EXPECT_EQ(peer->replay.seq64(), 100 + total);  // every reply plus every jump, none reused
+  // Every reply plus every jump; a reply sent between an advance's read and write makes that jump
+  // one shorter (never a reuse: the write still lands ahead of it).
+  EXPECT_LE(peer->replay.seq64(), 100 + total);
+  EXPECT_GE(peer->replay.seq64(), 100 + total - 5);
 }
 
 TEST_P(XfrmVm, BackwardsIsRefusedAndNothingChanges) {
