@@ -7,7 +7,7 @@
 #                          to an operator's own tree, the headers and config.h come from there.
 # Results:
 #   StrongSwan_FOUND, StrongSwan_VERSION, StrongSwan_CONFIG_H, StrongSwan_INCLUDE_DIRS,
-#   StrongSwan_PLUGIN_DIR, StrongSwan_SBIN_DIR, and the imported target StrongSwan::charon
+#   StrongSwan_PLUGIN_DIR, StrongSwan_PIDDIR, StrongSwan_SBIN_DIR, and the imported target StrongSwan::charon
 #   (headers, the forced config.h include, libstrongswan and libcharon).
 #
 # 5.9.8 installs only libstrongswan's headers; testbed/setup exports config.h and libcharon's and
@@ -36,6 +36,18 @@ endif()
 find_library(StrongSwan_LIBSTRONGSWAN strongswan PATHS "${_sw_lib}" NO_DEFAULT_PATH)
 find_library(StrongSwan_LIBCHARON charon PATHS "${_sw_lib}" NO_DEFAULT_PATH)
 set(StrongSwan_PLUGIN_DIR "${_sw_lib}/plugins")
+# charon's pid file directory (IPSEC_PIDDIR, a make-time define): from the configured tree.
+set(StrongSwan_PIDDIR "/var/run")
+set(_sw_mk "${STRONGSWAN_SOURCE_DIR}")
+if(NOT _sw_mk)
+  set(_sw_mk "${STRONGSWAN_PREFIX}/src")
+endif()
+if(EXISTS "${_sw_mk}/Makefile")
+  file(STRINGS "${_sw_mk}/Makefile" _sw_piddir REGEX "^piddir = ")
+  if(_sw_piddir)
+    string(REGEX REPLACE "^piddir = " "" StrongSwan_PIDDIR "${_sw_piddir}")
+  endif()
+endif()
 set(StrongSwan_SBIN_DIR "${STRONGSWAN_PREFIX}/sbin")
 
 if(NOT EXISTS "${StrongSwan_CONFIG_H}")

@@ -1,16 +1,29 @@
 /*
- * The plugin object: registers with charon and logs its version. Listeners, the control socket
- * and the context store hang off this object as they are added.
+ * The plugin object: owns the context store, the bus listener that keeps it current and the
+ * control socket, all created when charon registers the plugin's feature.
  */
 #include "elastic_plugin.h"
+#include "elastic_control.h"
 #include "elastic_core.h"
+#include "elastic_listener.h"
+#include "elastic_store.h"
 
 #include <daemon.h>
+#include <unistd.h>
+
+/** Default socket of the control interface (next to charon's pid file). */
+#define ELASTIC_SOCKET "unix://" IPSEC_PIDDIR "/charon.elastic"
+
+/** Default outbound sequence number margin when activating from a synced context. */
+#define ELASTIC_MARGIN 65536
 
 typedef struct private_elastic_plugin_t private_elastic_plugin_t;
 
 struct private_elastic_plugin_t {
 	elastic_plugin_t public;
+	elastic_store_t *store;
+	elastic_listener_t *listener;
+	elastic_control_t *control;
 };
 
 METHOD(plugin_t, get_name, char*,
@@ -19,13 +32,52 @@ METHOD(plugin_t, get_name, char*,
 	return "elastic";
 }
 
+static void start(private_elastic_plugin_t *this)
+{
+	char host[256] = "", *node, *uri;
+	uint64_t margin;
+
+	gethostname(host, sizeof(host) - 1);
+	node = lib->settings->get_str(lib->settings, "%s.plugins.elastic.node", host, lib->ns);
+	uri = lib->settings->get_str(lib->settings, "%s.plugins.elastic.socket", ELASTIC_SOCKET,
+								 lib->ns);
+	margin = lib->settings->get_int(lib->settings, "%s.plugins.elastic.margin", ELASTIC_MARGIN,
+									lib->ns);
+	this->store = elastic_store_create(node);
+	this->listener = elastic_listener_create(this->store);
+	charon->bus->add_listener(charon->bus, &this->listener->listener);
+	this->control = elastic_control_create(this->store, this->listener, uri, margin);
+	DBG1(DBG_CFG, "elastic plugin %s (context schema v%d, strongSwan %s) active, node '%s'",
+		 elastic_core_version(), elastic_core_schema_version(), VERSION, node);
+}
+
+static void stop(private_elastic_plugin_t *this)
+{
+	DESTROY_IF(this->control);
+	if (this->listener)
+	{
+		charon->bus->remove_listener(charon->bus, &this->listener->listener);
+		this->listener->destroy(this->listener);
+	}
+	if (this->store)
+	{
+		elastic_store_destroy(this->store);
+	}
+	this->control = NULL;
+	this->listener = NULL;
+	this->store = NULL;
+}
+
 static bool plugin_cb(private_elastic_plugin_t *this, plugin_feature_t *feature,
 					  bool reg, void *cb_data)
 {
 	if (reg)
 	{
-		DBG1(DBG_CFG, "elastic plugin %s (context schema v%d, strongSwan %s) active",
-			 elastic_core_version(), elastic_core_schema_version(), VERSION);
+		start(this);
+	}
+	else
+	{
+		stop(this);
 	}
 	return TRUE;
 }
@@ -36,6 +88,7 @@ METHOD(plugin_t, get_features, int,
 	static plugin_feature_t f[] = {
 		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "elastic"),
+				PLUGIN_DEPENDS(CUSTOM, "kernel-ipsec"),
 	};
 	*features = f;
 	return countof(f);
@@ -44,6 +97,7 @@ METHOD(plugin_t, get_features, int,
 METHOD(plugin_t, destroy, void,
 	private_elastic_plugin_t *this)
 {
+	stop(this);
 	free(this);
 }
 

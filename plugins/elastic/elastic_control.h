@@ -1,0 +1,27 @@
+/**
+ * The plugin's control socket (vici cannot be extended): a Unix stream socket, mode 0600, that
+ * elasticctl talks to. One request per connection: a 4-byte big-endian length, then a command
+ * line ("list", "export id:7", "import passive", "activate name:rw 1024", "release id:7") and,
+ * for import/activate, the envelope bytes after the newline. The answer has the same framing:
+ * "OK\n" followed by a payload, or "ERR <reason>\n".
+ *
+ * @defgroup elastic_control elastic_control
+ * @{ @ingroup elastic
+ */
+#ifndef ELASTIC_CONTROL_H_
+#define ELASTIC_CONTROL_H_
+
+#include "elastic_listener.h"
+#include "elastic_store.h"
+
+typedef struct elastic_control_t elastic_control_t;
+
+struct elastic_control_t {
+	void (*destroy)(elastic_control_t *this);
+};
+
+/** NULL if the socket cannot be created (logged). */
+elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listener_t *listener,
+										  char *uri, uint64_t margin);
+
+#endif /** ELASTIC_CONTROL_H_ @}*/

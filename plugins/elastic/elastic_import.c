@@ -1,0 +1,466 @@
+#include "elastic_import.h"
+#include "elastic_kex.h"
+
+#include <daemon.h>
+#include <endian.h>
+#include <sa/ikev2/keymat_v2.h>
+
+#define PATH(buf, ...) (snprintf(buf, sizeof(buf), __VA_ARGS__), buf)
+
+static char *error(const char *fmt, ...)
+{
+	char *msg;
+	va_list args;
+
+	va_start(args, fmt);
+	if (vasprintf(&msg, fmt, args) < 0)
+	{
+		msg = strdup("out of memory");
+	}
+	va_end(args);
+	return msg;
+}
+
+static chunk_t get_chunk(elastic_ctx_t *ctx, const char *path)
+{
+	const void *ptr;
+	size_t len;
+
+	if (!elastic_ctx_get_bytes(ctx, path, &ptr, &len))
+	{
+		return chunk_empty;
+	}
+	return chunk_create((u_char*)ptr, len);
+}
+
+/** A NUL-terminated copy of a string field (owned by the caller) */
+static char *get_str(elastic_ctx_t *ctx, const char *path)
+{
+	chunk_t c = get_chunk(ctx, path);
+	return strndup((char*)c.ptr ?: "", c.len);
+}
+
+static host_t *get_host(elastic_ctx_t *ctx, const char *prefix)
+{
+	char p[128];
+	chunk_t addr = get_chunk(ctx, PATH(p, "%s.address", prefix));
+
+	return host_create_from_chunk(AF_UNSPEC, addr,
+							(uint16_t)elastic_ctx_get_u64(ctx, PATH(p, "%s.port", prefix)));
+}
+
+static identification_t *get_id(elastic_ctx_t *ctx, const char *prefix)
+{
+	char p[128];
+
+	return identification_create_from_encoding(
+					(id_type_t)elastic_ctx_get_u64(ctx, PATH(p, "%s.type", prefix)),
+					get_chunk(ctx, PATH(p, "%s.data", prefix)));
+}
+
+static proposal_t *get_proposal(elastic_ctx_t *ctx, const char *prefix, protocol_id_t proto)
+{
+	proposal_t *proposal = proposal_create(proto, 0);
+	uint64_t v;
+	char p[128];
+
+	if ((v = elastic_ctx_get_u64(ctx, PATH(p, "%s.encryption", prefix))))
+	{
+		proposal->add_algorithm(proposal, ENCRYPTION_ALGORITHM, v,
+			elastic_ctx_get_u64(ctx, PATH(p, "%s.encryption_key_bits", prefix)));
+	}
+	if ((v = elastic_ctx_get_u64(ctx, PATH(p, "%s.integrity", prefix))))
+	{
+		proposal->add_algorithm(proposal, INTEGRITY_ALGORITHM, v, 0);
+	}
+	if (proto == PROTO_IKE)
+	{
+		proposal->add_algorithm(proposal, PSEUDO_RANDOM_FUNCTION,
+			elastic_ctx_get_u64(ctx, PATH(p, "%s.prf", prefix)), 0);
+	}
+	if ((v = elastic_ctx_get_u64(ctx, PATH(p, "%s.dh_group", prefix))))
+	{
+		proposal->add_algorithm(proposal, KEY_EXCHANGE_METHOD, v, 0);
+	}
+	if (proto != PROTO_IKE)
+	{
+		proposal->add_algorithm(proposal, EXTENDED_SEQUENCE_NUMBERS,
+			elastic_ctx_get_u64(ctx, PATH(p, "%s.esn", prefix)) ? EXT_SEQ_NUMBERS
+																: NO_EXT_SEQ_NUMBERS, 0);
+	}
+	return proposal;
+}
+
+static bool derive_ike_keys(elastic_ctx_t *ctx, ike_sa_t *ike_sa, proposal_t *proposal)
+{
+	keymat_v2_t *keymat = (keymat_v2_t*)ike_sa->get_keymat(ike_sa);
+	key_exchange_t *kex;
+	uint64_t old_prf;
+	bool ok;
+
+	kex = elastic_kex_create(get_chunk(ctx, "ike_sa.keys.shared_secret"),
+				elastic_ctx_get_u64(ctx, "ike_sa.algorithms.dh_group"));
+	old_prf = elastic_ctx_get_u64(ctx, "ike_sa.keys.old_prf");
+	ok = keymat->derive_ike_keys(keymat, proposal, kex, get_chunk(ctx, "ike_sa.keys.nonce_i"),
+				get_chunk(ctx, "ike_sa.keys.nonce_r"), ike_sa->get_id(ike_sa),
+				old_prf ? (pseudo_random_function_t)old_prf : PRF_UNDEFINED,
+				get_chunk(ctx, "ike_sa.keys.old_sk_d"));
+	kex->destroy(kex);
+	return ok;
+}
+
+static void apply_ike_state(elastic_ctx_t *ctx, ike_sa_t *ike_sa)
+{
+	uint32_t bits, bit;
+	char p[64];
+	int i;
+
+	ike_sa->set_my_host(ike_sa, get_host(ctx, "ike_sa.local"));
+	ike_sa->set_other_host(ike_sa, get_host(ctx, "ike_sa.remote"));
+	ike_sa->set_my_id(ike_sa, get_id(ctx, "ike_sa.local_id"));
+	ike_sa->set_other_id(ike_sa, get_id(ctx, "ike_sa.remote_id"));
+	bits = elastic_ctx_get_u64(ctx, "ike_sa.conditions");
+	for (bit = 1; bit && bit <= COND_AUTHENTICATED; bit <<= 1)
+	{
+		ike_sa->set_condition(ike_sa, bit, (bits & bit) != 0);
+	}
+	bits = elastic_ctx_get_u64(ctx, "ike_sa.extensions");
+	for (bit = 1; bit && bit <= EXT_IKE_CHILDLESS; bit <<= 1)
+	{
+		if (bits & bit)
+		{
+			ike_sa->enable_extension(ike_sa, bit);
+		}
+	}
+	for (i = 0; i < elastic_ctx_count(ctx, "ike_sa.remote_virtual_ips"); i++)
+	{
+		host_t *vip = host_create_from_chunk(AF_UNSPEC,
+							get_chunk(ctx, PATH(p, "ike_sa.remote_virtual_ips[%d]", i)), 0);
+		if (vip)
+		{
+			ike_sa->add_virtual_ip(ike_sa, FALSE, vip);
+			vip->destroy(vip);
+		}
+	}
+	ike_sa->set_message_id(ike_sa, TRUE, elastic_ctx_get_u64(ctx, "ike_sa.message_ids.initiate"));
+	ike_sa->set_message_id(ike_sa, FALSE, elastic_ctx_get_u64(ctx, "ike_sa.message_ids.respond"));
+}
+
+static child_cfg_t *find_child_cfg(peer_cfg_t *peer_cfg, const char *name)
+{
+	enumerator_t *enumerator;
+	child_cfg_t *cfg, *found = NULL;
+
+	enumerator = peer_cfg->create_child_cfg_enumerator(peer_cfg);
+	while (enumerator->enumerate(enumerator, &cfg))
+	{
+		if (streq(cfg->get_name(cfg), name))
+		{
+			found = cfg->get_ref(cfg);
+			break;
+		}
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+static linked_list_t *get_ts(elastic_ctx_t *ctx, const char *list)
+{
+	linked_list_t *out = linked_list_create();
+	traffic_selector_t *ts;
+	char p[128];
+	chunk_t from, to;
+	int i;
+
+	for (i = 0; i < elastic_ctx_count(ctx, list); i++)
+	{
+		from = get_chunk(ctx, PATH(p, "%s[%d].from_address", list, i));
+		to = get_chunk(ctx, PATH(p, "%s[%d].to_address", list, i));
+		ts = traffic_selector_create_from_bytes(
+				elastic_ctx_get_u64(ctx, PATH(p, "%s[%d].protocol", list, i)),
+				from.len == 16 ? TS_IPV6_ADDR_RANGE : TS_IPV4_ADDR_RANGE,
+				from, elastic_ctx_get_u64(ctx, PATH(p, "%s[%d].from_port", list, i)),
+				to, elastic_ctx_get_u64(ctx, PATH(p, "%s[%d].to_port", list, i)));
+		if (ts)
+		{
+			out->insert_last(out, ts);
+		}
+	}
+	return out;
+}
+
+/** Installs the kernel SAs of CHILD_SA i (no policies) with the context's counters. */
+static char *install_child(elastic_ctx_t *ctx, ike_sa_t *ike_sa, peer_cfg_t *peer_cfg, int i)
+{
+	char c[64], p[128], *name, *err = NULL;
+	child_cfg_t *cfg;
+	child_sa_t *child_sa;
+	proposal_t *proposal;
+	linked_list_t *my_ts, *other_ts;
+	bool initiator;
+	chunk_t ei, ii, er, ir;
+	uint32_t spi_in, spi_out;
+
+	PATH(c, "ike_sa.child_sas[%d]", i);
+	name = get_str(ctx, PATH(p, "%s.child_cfg", c));
+	cfg = find_child_cfg(peer_cfg, name);
+	if (!cfg)
+	{
+		err = error("unknown CHILD_SA config '%s' in connection '%s' here", name,
+					peer_cfg->get_name(peer_cfg));
+		free(name);
+		return err;
+	}
+	free(name);
+	child_sa_create_t data = {
+		.mark_in = elastic_ctx_get_u64(ctx, PATH(p, "%s.mark_in.value", c)),
+		.mark_out = elastic_ctx_get_u64(ctx, PATH(p, "%s.mark_out.value", c)),
+		.if_id_in = elastic_ctx_get_u64(ctx, PATH(p, "%s.if_id_in", c)),
+		.if_id_out = elastic_ctx_get_u64(ctx, PATH(p, "%s.if_id_out", c)),
+		.encap = elastic_ctx_get_u64(ctx, PATH(p, "%s.udp_encap", c)) != 0,
+	};
+	child_sa = child_sa_create(ike_sa->get_my_host(ike_sa), ike_sa->get_other_host(ike_sa),
+							   cfg, &data);
+	cfg->destroy(cfg);
+	child_sa->set_mode(child_sa, elastic_ctx_get_u64(ctx, PATH(p, "%s.mode", c)) == 2
+										? MODE_TRANSPORT : MODE_TUNNEL);
+	child_sa->set_protocol(child_sa, elastic_ctx_get_u64(ctx, PATH(p, "%s.protocol", c)) == IPPROTO_AH
+										? PROTO_AH : PROTO_ESP);
+	proposal = get_proposal(ctx, PATH(p, "%s.algorithms", c),
+							child_sa->get_protocol(child_sa));
+	child_sa->set_proposal(child_sa, proposal);
+	proposal->destroy(proposal);
+	child_sa->set_state(child_sa, CHILD_INSTALLING);
+	my_ts = get_ts(ctx, PATH(p, "%s.local_ts", c));
+	other_ts = get_ts(ctx, PATH(p, "%s.remote_ts", c));
+	child_sa->set_policies(child_sa, my_ts, other_ts);
+	my_ts->destroy_offset(my_ts, offsetof(traffic_selector_t, destroy));
+	other_ts->destroy_offset(other_ts, offsetof(traffic_selector_t, destroy));
+
+	initiator = elastic_ctx_get_u64(ctx, PATH(p, "%s.initiator", c)) != 0;
+	ei = get_chunk(ctx, PATH(p, "%s.keys.encryption_i", c));
+	ii = get_chunk(ctx, PATH(p, "%s.keys.integrity_i", c));
+	er = get_chunk(ctx, PATH(p, "%s.keys.encryption_r", c));
+	ir = get_chunk(ctx, PATH(p, "%s.keys.integrity_r", c));
+	spi_in = htonl(elastic_ctx_get_u64(ctx, PATH(p, "%s.spi_in", c)));
+	spi_out = htonl(elastic_ctx_get_u64(ctx, PATH(p, "%s.spi_out", c)));
+	/* what the initiator sends is protected with the "i" keys */
+	if (child_sa->install(child_sa, initiator ? er : ei, initiator ? ir : ii, spi_in,
+			htons(elastic_ctx_get_u64(ctx, PATH(p, "%s.cpi_in", c))), initiator, TRUE, TRUE) != SUCCESS ||
+		child_sa->install(child_sa, initiator ? ei : er, initiator ? ii : ir, spi_out,
+			htons(elastic_ctx_get_u64(ctx, PATH(p, "%s.cpi_out", c))), initiator, FALSE, TRUE) != SUCCESS)
+	{
+		child_sa->destroy(child_sa);
+		return error("installing the kernel SAs of CHILD_SA %08x_i failed", ntohl(spi_in));
+	}
+	/* no policies yet: nothing is sent or accepted on these SAs until activation */
+	err = elastic_set_counters(ctx, i, 0);
+	if (err)
+	{
+		child_sa->destroy(child_sa);
+		return err;
+	}
+	child_sa->set_state(child_sa, CHILD_INSTALLED);
+	ike_sa->add_child_sa(ike_sa, child_sa);
+	return NULL;
+}
+
+/** Creates the passive IKE_SA with its CHILD_SAs; it is checked in on success. */
+static char *build(elastic_ctx_t *ctx, peer_cfg_t *peer_cfg, uint32_t *uid)
+{
+	ike_sa_id_t *id;
+	ike_sa_t *ike_sa, *existing;
+	proposal_t *proposal;
+	char *err = NULL;
+	bool initiator = elastic_ctx_get_u64(ctx, "ike_sa.role") == 1;
+	int i;
+
+	id = ike_sa_id_create(IKEV2, htobe64(elastic_ctx_get_u64(ctx, "ike_sa.spi_i")),
+						  htobe64(elastic_ctx_get_u64(ctx, "ike_sa.spi_r")), initiator);
+	existing = charon->ike_sa_manager->checkout(charon->ike_sa_manager, id);
+	if (existing)
+	{
+		err = error("this IKE_SA already exists here as %s[%u]", existing->get_name(existing),
+					existing->get_unique_id(existing));
+		charon->ike_sa_manager->checkin(charon->ike_sa_manager, existing);
+		id->destroy(id);
+		return err;
+	}
+	ike_sa = ike_sa_create(id, initiator, IKEV2);
+	id->destroy(id);
+	charon->bus->set_sa(charon->bus, ike_sa);
+	proposal = get_proposal(ctx, "ike_sa.algorithms", PROTO_IKE);
+	if (!derive_ike_keys(ctx, ike_sa, proposal))
+	{
+		err = strdup("deriving the IKE_SA keys failed (unsupported algorithm?)");
+	}
+	else
+	{
+		ike_sa->set_proposal(ike_sa, proposal);
+		ike_sa->set_peer_cfg(ike_sa, peer_cfg);
+		apply_ike_state(ctx, ike_sa);
+		for (i = 0; !err && i < elastic_ctx_count(ctx, "ike_sa.child_sas"); i++)
+		{
+			err = install_child(ctx, ike_sa, peer_cfg, i);
+		}
+	}
+	proposal->destroy(proposal);
+	if (err)
+	{
+		ike_sa->destroy(ike_sa);
+		charon->bus->set_sa(charon->bus, NULL);
+		return err;
+	}
+	ike_sa->set_state(ike_sa, IKE_PASSIVE);
+	*uid = ike_sa->get_unique_id(ike_sa);
+	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+	charon->bus->set_sa(charon->bus, NULL);
+	return NULL;
+}
+
+char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const void *data,
+					 size_t len, bool active, uint64_t margin, uint32_t *uid)
+{
+	elastic_ctx_t *ctx;
+	peer_cfg_t *peer_cfg;
+	char *err, *vpn_id, *name;
+	uint64_t epoch, version;
+
+	err = elastic_envelope_decode(data, len, &ctx, &vpn_id, &epoch, &version);
+	if (err)
+	{
+		return err;
+	}
+	name = get_str(ctx, "ike_sa.peer_cfg");
+	peer_cfg = charon->backends->get_peer_cfg_by_name(charon->backends, name);
+	if (!peer_cfg)
+	{
+		err = error("unknown connection '%s' here (load the same connections on every gateway)",
+					name);
+	}
+	else
+	{
+		err = build(ctx, peer_cfg, uid);
+		peer_cfg->destroy(peer_cfg);
+	}
+	free(name);
+	if (!err)
+	{
+		elastic_store_update(store, *uid, elastic_ctx_clone(ctx), ELASTIC_ROLE_PASSIVE);
+		elastic_store_adopt(store, *uid, vpn_id, epoch, version);
+		DBG1(DBG_CFG, "elastic: imported VPN %s as passive IKE_SA %u", vpn_id, *uid);
+		if (active)
+		{
+			err = elastic_activate(store, listener, *uid, NULL, 0, margin);
+		}
+	}
+	free(vpn_id);
+	elastic_ctx_destroy(ctx);
+	return err;
+}
+
+/** Jumps counters and installs policies of every CHILD_SA, then establishes the IKE_SA. */
+static char *activate_sa(ike_sa_t *ike_sa, elastic_ctx_t *ctx, uint64_t margin)
+{
+	enumerator_t *enumerator;
+	child_sa_t *child_sa;
+	char p[64], *err = NULL;
+	int i, n = elastic_ctx_count(ctx, "ike_sa.child_sas");
+
+	ike_sa->set_message_id(ike_sa, TRUE, elastic_ctx_get_u64(ctx, "ike_sa.message_ids.initiate"));
+	ike_sa->set_message_id(ike_sa, FALSE, elastic_ctx_get_u64(ctx, "ike_sa.message_ids.respond"));
+	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+	while (!err && enumerator->enumerate(enumerator, &child_sa))
+	{
+		for (i = 0; i < n; i++)
+		{
+			if (elastic_ctx_get_u64(ctx, PATH(p, "ike_sa.child_sas[%d].spi_in", i)) ==
+				ntohl(child_sa->get_spi(child_sa, TRUE)))
+			{
+				break;
+			}
+		}
+		/* a CHILD_SA unknown to the context keeps its counters, still jumped by margin */
+		err = i < n ? elastic_set_counters(ctx, i, margin) : NULL;
+		if (!err && child_sa->install_policies(child_sa) != SUCCESS)
+		{
+			err = error("installing the policies of CHILD_SA %s{%u} failed",
+						child_sa->get_name(child_sa), child_sa->get_unique_id(child_sa));
+		}
+	}
+	enumerator->destroy(enumerator);
+	if (!err)
+	{
+		ike_sa->set_state(ike_sa, IKE_ESTABLISHED);
+	}
+	return err;
+}
+
+char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
+					   const void *final, size_t final_len, uint64_t margin)
+{
+	elastic_ctx_t *ctx = NULL;
+	ike_sa_t *ike_sa;
+	char *err, *vpn_id = NULL;
+	uint64_t epoch = 0, version = 0;
+
+	if (elastic_store_role(store, uid) != ELASTIC_ROLE_PASSIVE)
+	{
+		return error("IKE_SA %u is not a passive VPN here", uid);
+	}
+	err = final ? elastic_envelope_decode(final, final_len, &ctx, &vpn_id, &epoch, &version)
+				: elastic_store_context(store, uid, &ctx, &epoch);
+	if (err)
+	{
+		return err;
+	}
+	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
+	if (!ike_sa)
+	{
+		err = error("IKE_SA %u is gone", uid);
+	}
+	else
+	{
+		charon->bus->set_sa(charon->bus, ike_sa);
+		err = activate_sa(ike_sa, ctx, margin);
+		if (!err)
+		{
+			elastic_store_activated(store, uid, epoch + 1);
+			listener->snapshot(listener, ike_sa);
+			DBG1(DBG_CFG, "elastic: activated IKE_SA %u (epoch %llu, sequence numbers +%llu)",
+				 uid, (unsigned long long)epoch + 1, (unsigned long long)margin);
+		}
+		charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+		charon->bus->set_sa(charon->bus, NULL);
+	}
+	free(vpn_id);
+	elastic_ctx_destroy(ctx);
+	return err;
+}
+
+char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
+					  unsigned char **out, size_t *len)
+{
+	ike_sa_t *ike_sa;
+	char *err;
+
+	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
+	if (!ike_sa)
+	{
+		return error("no IKE_SA with unique id %u here", uid);
+	}
+	/* exact message IDs now, counters read by the export */
+	listener->snapshot(listener, ike_sa);
+	err = elastic_store_export(store, uid, out, len);
+	if (err)
+	{
+		charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+		return err;
+	}
+	DBG1(DBG_CFG, "elastic: released IKE_SA %s[%u] (no DELETE sent)", ike_sa->get_name(ike_sa),
+		 uid);
+	/* destroying an IKE_SA sends nothing to the peer; its kernel SAs go with it */
+	charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
+	elastic_store_remove(store, uid);
+	return NULL;
+}

@@ -1,0 +1,41 @@
+/**
+ * Rebuilds a VPN from a context (import), makes a passive one responsible (activate) and hands
+ * one over (release).
+ *
+ * Passive: the IKE_SA exists in IKE_PASSIVE state (keys derived, message IDs set; it neither
+ * sends nor answers), its CHILD_SAs' kernel SAs are installed with the context's counters but
+ * without policies, so nothing is ever sent on them. Activate: counters jumped past anything the
+ * previous owner can have sent, policies installed, IKE_SA established (timers, DPD).
+ *
+ * @defgroup elastic_import elastic_import
+ * @{ @ingroup elastic
+ */
+#ifndef ELASTIC_IMPORT_H_
+#define ELASTIC_IMPORT_H_
+
+#include "elastic_listener.h"
+#include "elastic_store.h"
+
+/**
+ * Imports an encoded envelope. On success returns NULL and sets *uid to the new IKE_SA's unique
+ * id; else a malloc'ed error text (nothing has changed).
+ */
+char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const void *data,
+					 size_t len, bool active, uint64_t margin, uint32_t *uid);
+
+/**
+ * Activates passive VPN uid. `final`, if given, is the previous owner's envelope from release
+ * (exact message IDs and counters); else the last synced context is used. The outbound sequence
+ * numbers are advanced by margin beyond the context's values.
+ */
+char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
+					   const void *final, size_t final_len, uint64_t margin);
+
+/**
+ * Releases VPN uid: exports it with its current message IDs and counters (*out, malloc'ed), then
+ * removes it from this charon without telling the EU (no DELETE).
+ */
+char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
+					  unsigned char **out, size_t *len);
+
+#endif /** ELASTIC_IMPORT_H_ @}*/

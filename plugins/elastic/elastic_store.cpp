@@ -1,0 +1,294 @@
+// The context store behind elastic_store.h.
+#include "elastic_store.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "elastic/context_codec.h"
+#include "elastic/context_validate.h"
+#include "elastic/secure.h"
+#include "elastic_counters.hpp"
+#include "elastic_ctx.hpp"
+
+namespace {
+
+namespace v1 = elastic::v1;
+
+std::string str(elastic_buf_t b) { return b.len ? std::string(static_cast<const char*>(b.ptr), b.len) : std::string(); }
+
+char* dup_error(const std::string& s) { return strdup(s.c_str()); }
+
+struct Entry {
+  std::string vpn_id;
+  uint64_t epoch = 1;
+  uint64_t version = 0;
+  elastic_role_t role = ELASTIC_ROLE_ACTIVE;
+  v1::VpnContext ctx;
+};
+
+}  // namespace
+
+struct elastic_store_t {
+  std::mutex mu;
+  std::string node;
+  uint64_t next_vpn = 1;
+  std::map<uint32_t, Entry> vpns;               // by IKE_SA unique id
+  std::map<uint32_t, v1::IkeKeyMaterial> ike_keys;
+  std::map<uint32_t, v1::ChildKeys> child_keys;  // by CHILD_SA unique id
+  std::map<uint32_t, bool> child_initiator;      // by CHILD_SA unique id
+
+  ~elastic_store_t() {
+    for (auto& [id, e] : vpns) elastic::wipe_keys(e.ctx);
+    for (auto& [id, k] : ike_keys) wipe(k);
+    for (auto& [id, k] : child_keys) wipe(k);
+  }
+  static void wipe(v1::IkeKeyMaterial& k) {
+    elastic::secure_wipe(*k.mutable_shared_secret());
+    elastic::secure_wipe(*k.mutable_nonce_i());
+    elastic::secure_wipe(*k.mutable_nonce_r());
+    elastic::secure_wipe(*k.mutable_old_sk_d());
+  }
+  static void wipe(v1::ChildKeys& k) {
+    elastic::secure_wipe(*k.mutable_encryption_i());
+    elastic::secure_wipe(*k.mutable_integrity_i());
+    elastic::secure_wipe(*k.mutable_encryption_r());
+    elastic::secure_wipe(*k.mutable_integrity_r());
+  }
+  void drop_keys(const v1::VpnContext& ctx, uint32_t ike_uid) {
+    if (auto it = ike_keys.find(ike_uid); it != ike_keys.end()) {
+      wipe(it->second);
+      ike_keys.erase(it);
+    }
+    for (const auto& c : ctx.ike_sa().child_sas())
+      if (auto it = child_keys.find(c.unique_id()); it != child_keys.end()) {
+        wipe(it->second);
+        child_keys.erase(it);
+        child_initiator.erase(c.unique_id());
+      }
+  }
+};
+
+extern "C" {
+
+elastic_store_t* elastic_store_create(const char* node) {
+  auto* s = new elastic_store_t;
+  s->node = node;
+  return s;
+}
+
+void elastic_store_destroy(elastic_store_t* store) { delete store; }
+
+void elastic_store_ike_keys(elastic_store_t* s, uint32_t ike_uid, elastic_buf_t secret, elastic_buf_t ni,
+                            elastic_buf_t nr, elastic_buf_t old_skd, uint32_t old_prf) {
+  std::lock_guard lock(s->mu);
+  auto& k = s->ike_keys[ike_uid];
+  k.set_shared_secret(str(secret));
+  k.set_nonce_i(str(ni));
+  k.set_nonce_r(str(nr));
+  k.set_old_sk_d(str(old_skd));
+  k.set_old_prf(old_prf);
+}
+
+void elastic_store_child_keys(elastic_store_t* s, uint32_t child_uid, bool initiator, elastic_buf_t ei,
+                              elastic_buf_t ii, elastic_buf_t er, elastic_buf_t ir) {
+  std::lock_guard lock(s->mu);
+  s->child_initiator[child_uid] = initiator;
+  auto& k = s->child_keys[child_uid];
+  k.set_encryption_i(str(ei));
+  k.set_integrity_i(str(ii));
+  k.set_encryption_r(str(er));
+  k.set_integrity_r(str(ir));
+}
+
+void elastic_store_update(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t* snap, elastic_role_t role) {
+  std::lock_guard lock(s->mu);
+  auto [it, fresh] = s->vpns.try_emplace(ike_uid);
+  Entry& e = it->second;
+  if (fresh) {
+    e.vpn_id = s->node + "/" + std::to_string(s->next_vpn++);
+    e.role = role;
+  }
+  auto* ike = snap->msg.mutable_ike_sa();
+  // Keys: captured for this IKE_SA, or carried over from what the store already had (imports).
+  if (auto k = s->ike_keys.find(ike_uid); k != s->ike_keys.end())
+    *ike->mutable_keys() = k->second;
+  else if (e.ctx.ike_sa().has_keys())
+    *ike->mutable_keys() = e.ctx.ike_sa().keys();
+  if (!ike->has_message_ids() && e.ctx.ike_sa().has_message_ids())
+    *ike->mutable_message_ids() = e.ctx.ike_sa().message_ids();
+  for (auto& c : *ike->mutable_child_sas()) {
+    if (auto k = s->child_keys.find(c.unique_id()); k != s->child_keys.end()) {
+      *c.mutable_keys() = k->second;
+      c.set_initiator(s->child_initiator[c.unique_id()]);
+      continue;
+    }
+    for (const auto& old : e.ctx.ike_sa().child_sas())
+      if (old.spi_in() == c.spi_in() && old.has_keys()) {
+        *c.mutable_keys() = old.keys();
+        c.set_initiator(old.initiator());
+      }
+  }
+  elastic::wipe_keys(e.ctx);
+  e.ctx = std::move(snap->msg);
+  ++e.version;
+  elastic_ctx_destroy(snap);
+}
+
+void elastic_store_message_ids(elastic_store_t* s, uint32_t ike_uid, uint32_t initiate, uint32_t respond) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  if (it == s->vpns.end()) return;
+  auto* m = it->second.ctx.mutable_ike_sa()->mutable_message_ids();
+  if (m->initiate() == initiate && m->respond() == respond) return;
+  m->set_initiate(initiate);
+  m->set_respond(respond);
+  ++it->second.version;
+}
+
+void elastic_store_rekeyed(elastic_store_t* s, uint32_t old_uid, uint32_t new_uid) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(old_uid);
+  if (it == s->vpns.end()) return;
+  Entry& e = s->vpns[new_uid];
+  e.vpn_id = it->second.vpn_id;
+  e.epoch = it->second.epoch;
+  e.version = it->second.version + 1;
+  e.role = it->second.role;
+}
+
+void elastic_store_adopt(elastic_store_t* s, uint32_t ike_uid, const char* vpn_id, uint64_t epoch, uint64_t version) {
+  std::lock_guard lock(s->mu);
+  Entry& e = s->vpns[ike_uid];
+  e.vpn_id = vpn_id;
+  e.epoch = epoch;
+  e.version = version;
+}
+
+char* elastic_store_context(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t** ctx, uint64_t* epoch) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  if (it == s->vpns.end()) return dup_error("no VPN with IKE_SA unique id " + std::to_string(ike_uid) + " here");
+  *ctx = elastic_ctx_create();
+  (*ctx)->msg = it->second.ctx;
+  *epoch = it->second.epoch;
+  return nullptr;
+}
+
+void elastic_store_activated(elastic_store_t* s, uint32_t ike_uid, uint64_t epoch) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  if (it == s->vpns.end()) return;
+  it->second.role = ELASTIC_ROLE_ACTIVE;
+  it->second.epoch = epoch;
+  it->second.version = 1;
+}
+
+void elastic_store_remove(elastic_store_t* s, uint32_t ike_uid) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  if (it == s->vpns.end()) {
+    s->drop_keys(v1::VpnContext(), ike_uid);
+    return;
+  }
+  s->drop_keys(it->second.ctx, ike_uid);
+  elastic::wipe_keys(it->second.ctx);
+  s->vpns.erase(it);
+}
+
+int elastic_store_role(elastic_store_t* s, uint32_t ike_uid) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  return it == s->vpns.end() ? -1 : it->second.role;
+}
+
+uint32_t elastic_store_find(elastic_store_t* s, const char* name) {
+  std::lock_guard lock(s->mu);
+  for (const auto& [uid, e] : s->vpns)
+    if (e.ctx.ike_sa().peer_cfg() == name) return uid;
+  return 0;
+}
+
+char* elastic_store_export(elastic_store_t* s, uint32_t ike_uid, unsigned char** out, size_t* len) {
+  v1::Envelope env;
+  {
+    std::lock_guard lock(s->mu);
+    auto it = s->vpns.find(ike_uid);
+    if (it == s->vpns.end()) return dup_error("no VPN with IKE_SA unique id " + std::to_string(ike_uid) + " here");
+    const Entry& e = it->second;
+    env.set_schema(v1::SCHEMA_VERSION_1);
+    env.set_origin_node(s->node);
+    env.set_epoch(e.epoch);
+    env.set_version(e.version);
+    env.set_kind(v1::ENVELOPE_KIND_UPSERT);
+    env.set_vpn_id(e.vpn_id);
+    *env.mutable_context() = e.ctx;
+  }
+  if (auto err = elastic::plugin::read_counters(*env.mutable_context()); !err.empty()) {
+    elastic::wipe_keys(env);
+    return dup_error(err);
+  }
+  if (auto ok = elastic::validate(env); !ok) {
+    elastic::wipe_keys(env);
+    return dup_error("the captured context is incomplete: " + ok.error().message);
+  }
+  std::string bytes = elastic::encode_envelope(env);
+  elastic::wipe_keys(env);
+  *out = static_cast<unsigned char*>(malloc(bytes.size()));
+  std::memcpy(*out, bytes.data(), bytes.size());
+  *len = bytes.size();
+  elastic::secure_wipe(bytes);
+  return nullptr;
+}
+
+char* elastic_store_list(elastic_store_t* s) {
+  std::lock_guard lock(s->mu);
+  std::string out;
+  char line[512];
+  for (const auto& [uid, e] : s->vpns) {
+    const auto& ike = e.ctx.ike_sa();
+    std::snprintf(line, sizeof line,
+                  "%s: ike-id %u, vpn %s, epoch %llu, version %llu, %s, spi_i %016llx spi_r %016llx, "
+                  "message ids initiate %u respond %u\n",
+                  ike.peer_cfg().c_str(), uid, e.vpn_id.c_str(), static_cast<unsigned long long>(e.epoch),
+                  static_cast<unsigned long long>(e.version), e.role == ELASTIC_ROLE_ACTIVE ? "active" : "passive",
+                  static_cast<unsigned long long>(ike.spi_i()), static_cast<unsigned long long>(ike.spi_r()),
+                  ike.message_ids().initiate(), ike.message_ids().respond());
+    out += line;
+    for (const auto& c : ike.child_sas()) {
+      std::snprintf(line, sizeof line, "  %s: spi_in %08x spi_out %08x, oseq %llu, seq %llu\n",
+                    c.child_cfg().c_str(), c.spi_in(), c.spi_out(),
+                    static_cast<unsigned long long>(elastic::plugin::oseq64(c.replay_out())),
+                    static_cast<unsigned long long>(elastic::plugin::seq64(c.replay_in())));
+      out += line;
+    }
+  }
+  return strdup(out.c_str());
+}
+
+char* elastic_envelope_decode(const void* data, size_t len, elastic_ctx_t** ctx, char** vpn_id, uint64_t* epoch,
+                              uint64_t* version) {
+  auto env = elastic::decode_envelope(std::string_view(static_cast<const char*>(data), len));
+  if (!env) return dup_error(env.error().message);
+  if (env->kind() != v1::ENVELOPE_KIND_UPSERT) {
+    elastic::wipe_keys(*env);
+    return dup_error("only full contexts (kind upsert) can be imported");
+  }
+  *ctx = elastic_ctx_create();
+  (*ctx)->msg = std::move(*env->mutable_context());
+  *vpn_id = strdup(env->vpn_id().c_str());
+  *epoch = env->epoch();
+  *version = env->version();
+  return nullptr;
+}
+
+char* elastic_set_counters(const elastic_ctx_t* ctx, int index, uint64_t margin) {
+  const auto& ike = ctx->msg.ike_sa();
+  if (index < 0 || index >= ike.child_sas_size()) return dup_error("no CHILD_SA " + std::to_string(index));
+  auto err = elastic::plugin::write_counters(ike, ike.child_sas(index), margin);
+  return err.empty() ? nullptr : dup_error(err);
+}
+
+}  // extern "C"

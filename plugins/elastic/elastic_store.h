@@ -1,0 +1,103 @@
+/*
+ * The plugin's context store: the current context of every VPN (IKE_SA) this charon holds, with
+ * its per-VPN version, plus the key material captured by the listener until the IKE_SA or
+ * CHILD_SA it belongs to is complete. Thread-safe (charon's listener hooks run on many threads).
+ * Key material is wiped when it is dropped.
+ */
+#ifndef ELASTIC_STORE_H_
+#define ELASTIC_STORE_H_
+
+#include "elastic_ctx.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct elastic_store_t elastic_store_t;
+
+typedef struct {
+	const void *ptr;
+	size_t len;
+} elastic_buf_t;
+
+/** How a VPN is held here. */
+typedef enum {
+	ELASTIC_ROLE_ACTIVE = 0,   /* this gateway owns it */
+	ELASTIC_ROLE_PASSIVE = 1,  /* hot standby: SAs installed, no policies, IKE_SA silent */
+} elastic_role_t;
+
+elastic_store_t *elastic_store_create(const char *node);
+void elastic_store_destroy(elastic_store_t *store);
+
+/** Key material of an IKE_SA being created (old_skd empty unless it came from a rekey). */
+void elastic_store_ike_keys(elastic_store_t *store, uint32_t ike_uid, elastic_buf_t secret,
+							elastic_buf_t nonce_i, elastic_buf_t nonce_r, elastic_buf_t old_skd,
+							uint32_t old_prf);
+
+/** Raw keys of a CHILD_SA being created (i: initiator to responder; initiator: we created it). */
+void elastic_store_child_keys(elastic_store_t *store, uint32_t child_uid, bool initiator, elastic_buf_t encr_i,
+							  elastic_buf_t integ_i, elastic_buf_t encr_r, elastic_buf_t integ_r);
+
+/**
+ * A fresh snapshot of an IKE_SA and its CHILD_SAs without keys (consumed). The store adds the
+ * captured keys, keeps the VPN's id and message IDs, and bumps its version.
+ */
+void elastic_store_update(elastic_store_t *store, uint32_t ike_uid, elastic_ctx_t *snapshot,
+						  elastic_role_t role);
+
+/** Message IDs after an exchange (next to send, next expected). */
+void elastic_store_message_ids(elastic_store_t *store, uint32_t ike_uid, uint32_t initiate,
+							   uint32_t respond);
+
+/** The IKE_SA was rekeyed: the VPN continues under the new IKE_SA. */
+void elastic_store_rekeyed(elastic_store_t *store, uint32_t old_uid, uint32_t new_uid);
+
+/** Sets the VPN id and epoch of an imported VPN (keeps the origin's identity). */
+void elastic_store_adopt(elastic_store_t *store, uint32_t ike_uid, const char *vpn_id,
+						 uint64_t epoch, uint64_t version);
+
+/** A copy of the VPN's context (with keys) and its epoch; a malloc'ed error text or NULL. */
+char *elastic_store_context(elastic_store_t *store, uint32_t ike_uid, elastic_ctx_t **ctx,
+							uint64_t *epoch);
+
+/** The VPN is now owned here: role active, ownership epoch `epoch`. */
+void elastic_store_activated(elastic_store_t *store, uint32_t ike_uid, uint64_t epoch);
+
+/** The IKE_SA is gone (or released): drop it and its keys. */
+void elastic_store_remove(elastic_store_t *store, uint32_t ike_uid);
+
+/** Role of a VPN; -1 if unknown. */
+int elastic_store_role(elastic_store_t *store, uint32_t ike_uid);
+
+/** IKE_SA unique id of the first VPN whose connection is `name`, 0 if none. */
+uint32_t elastic_store_find(elastic_store_t *store, const char *name);
+
+/**
+ * The VPN as a sync envelope (kind upsert) with its ESP counters read from the kernel now;
+ * malloc'ed into *out (the caller wipes and frees it). An error text (malloc'ed) or NULL.
+ */
+char *elastic_store_export(elastic_store_t *store, uint32_t ike_uid, unsigned char **out,
+						   size_t *len);
+
+/** One line per VPN for `elasticctl list` (malloc'ed, no key material). */
+char *elastic_store_list(elastic_store_t *store);
+
+/**
+ * Decodes and validates an envelope for import. On success returns NULL and sets *ctx (owned by
+ * the caller), *vpn_id (malloc'ed), *epoch and *version; else returns a malloc'ed error text.
+ */
+char *elastic_envelope_decode(const void *data, size_t len, elastic_ctx_t **ctx, char **vpn_id,
+							  uint64_t *epoch, uint64_t *version);
+
+/**
+ * Sets the replay state of the kernel SAs of CHILD_SA `index` of ctx: outbound oseq jumped
+ * forward by `margin` past the context's value, inbound seq/bitmap as in the context (never
+ * backwards). A malloc'ed error text or NULL.
+ */
+char *elastic_set_counters(const elastic_ctx_t *ctx, int index, uint64_t margin);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ELASTIC_STORE_H_ */

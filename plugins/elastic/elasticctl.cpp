@@ -1,0 +1,311 @@
+// elasticctl: swanctl-style CLI for the elastic plugin's control socket.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <google/protobuf/text_format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "elastic/context_codec.h"
+#include "elastic/secure.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: elasticctl [--socket PATH] COMMAND [OPTIONS]
+
+Moves live IKEv2/IPsec VPNs between gateways through the elastic charon plugin's control socket
+(default: $ELASTIC_SOCKET, else /var/run/charon.elastic). A VPN is selected by connection name
+(--ike NAME, the first VPN of that connection) or by IKE_SA unique id (--ike-id N) as swanctl
+shows them. Exported contexts contain key material: they are written to files with mode 0600
+and never to a terminal.
+
+commands:
+  list                                   VPNs held here: versions, message IDs, role, counters
+  export  --ike NAME|--ike-id N [--out FILE]
+                                         write the VPN's context (with its current counters)
+  import  --mode passive|active [--margin N] FILE|-
+                                         rebuild a VPN from a context: passive (hot standby: SAs
+                                         installed without policies, IKE_SA silent) or active
+  activate --ike NAME|--ike-id N [--final FILE] [--margin N]
+                                         make a passive VPN responsible here; --final is the
+                                         previous owner's released context (exact counters), the
+                                         outbound sequence numbers jump N past it (default: the
+                                         plugin's margin setting)
+  release --ike NAME|--ike-id N [--out FILE]
+                                         export the VPN with its final counters, then drop it
+                                         here without a DELETE to the peer
+  transfer --ike NAME|--ike-id N --to PATH [--margin N]
+                                         live transfer to the charon at control socket PATH:
+                                         export, import passive there, release here, activate
+                                         there with the final counters; prints the timings
+  inspect FILE|-                         decode a context and print it without key material
+
+exit status: 0 success, 1 error reported by the plugin or the system, 2 usage error
+)";
+
+struct Args {
+  std::string cmd;
+  std::vector<std::string> pos;
+  std::map<std::string, std::string> opt;
+};
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "elasticctl: %s (see --help)\n", msg.c_str());
+  return 2;
+}
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "elasticctl: %s\n", msg.c_str());
+  return 1;
+}
+
+std::string socket_path(const Args& a) {
+  std::string s = a.opt.count("--socket") ? a.opt.at("--socket")
+                  : std::getenv("ELASTIC_SOCKET") ? std::getenv("ELASTIC_SOCKET")
+                                                  : "/var/run/charon.elastic";
+  if (s.rfind("unix://", 0) == 0) s = s.substr(7);
+  return s;
+}
+
+// One request/response on the control socket; the answer's payload, or an error.
+struct Reply {
+  bool ok = false;
+  std::string payload;  // or the error text
+};
+
+bool write_all(int fd, const void* p, size_t n) {
+  const char* c = static_cast<const char*>(p);
+  while (n) {
+    ssize_t w = write(fd, c, n);
+    if (w <= 0 && errno != EINTR) return false;
+    if (w > 0) c += w, n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool read_all(int fd, void* p, size_t n) {
+  char* c = static_cast<char*>(p);
+  while (n) {
+    ssize_t r = read(fd, c, n);
+    if (r == 0 || (r < 0 && errno != EINTR)) return false;
+    if (r > 0) c += r, n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+Reply call(const std::string& path, const std::string& line, const std::string& body = "") {
+  Reply rep;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    rep.payload = "cannot connect to " + path + ": " + std::strerror(errno) + " (is charon running with the elastic plugin?)";
+    if (fd >= 0) close(fd);
+    return rep;
+  }
+  std::string req = line + "\n" + body;
+  uint32_t len = htonl(static_cast<uint32_t>(req.size()));
+  std::string answer;
+  if (write_all(fd, &len, 4) && write_all(fd, req.data(), req.size()) && read_all(fd, &len, 4)) {
+    answer.resize(ntohl(len));
+    if (!read_all(fd, answer.data(), answer.size())) answer.clear();
+  }
+  elastic::secure_wipe(req);
+  close(fd);
+  if (answer.rfind("OK\n", 0) == 0) {
+    rep.ok = true;
+    rep.payload = answer.substr(3);
+  } else if (answer.rfind("ERR ", 0) == 0) {
+    rep.payload = answer.substr(4);
+    if (!rep.payload.empty() && rep.payload.back() == '\n') rep.payload.pop_back();
+  } else {
+    rep.payload = "no valid answer from " + path;
+  }
+  elastic::secure_wipe(answer);
+  return rep;
+}
+
+std::optional<std::string> selector(const Args& a, std::string& err) {
+  if (a.opt.count("--ike-id")) {
+    const auto& v = a.opt.at("--ike-id");
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+      err = "--ike-id '" + v + "' is not a number";
+      return std::nullopt;
+    }
+    return "id:" + v;
+  }
+  if (a.opt.count("--ike")) return "name:" + a.opt.at("--ike");
+  err = a.cmd + " needs --ike NAME or --ike-id N";
+  return std::nullopt;
+}
+
+std::optional<std::string> margin(const Args& a, std::string& err) {
+  if (!a.opt.count("--margin")) return "";
+  const auto& v = a.opt.at("--margin");
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+    err = "--margin '" + v + "' is not a number";
+    return std::nullopt;
+  }
+  return " " + v;
+}
+
+// Writes key material: to a new file with mode 0600, or to stdout unless that is a terminal.
+int write_secret(const Args& a, const std::string& data) {
+  if (!a.opt.count("--out") || a.opt.at("--out") == "-") {
+    if (isatty(STDOUT_FILENO))
+      return fail("refusing to write a context with key material to a terminal: use --out FILE");
+    return write_all(STDOUT_FILENO, data.data(), data.size()) ? 0 : fail("write failed");
+  }
+  const auto& path = a.opt.at("--out");
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || fchmod(fd, 0600) != 0) return fail("cannot write " + path + ": " + std::strerror(errno));
+  bool ok = write_all(fd, data.data(), data.size());
+  close(fd);
+  return ok ? 0 : fail("writing " + path + " failed");
+}
+
+bool read_input(const std::string& path, std::string& out, std::string& err) {
+  if (path == "-") {
+    out.assign(std::istreambuf_iterator<char>(std::cin), {});
+    return true;
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    err = "cannot read " + path;
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(f), {});
+  return true;
+}
+
+int cmd_inspect(const Args& a) {
+  if (a.pos.empty()) return usage_error("inspect needs FILE or -");
+  std::string data, err;
+  if (!read_input(a.pos[0], data, err)) return fail(err);
+  auto env = elastic::decode_envelope(data);
+  elastic::secure_wipe(data);
+  if (!env) return fail(env.error().message);
+  elastic::wipe_keys(*env);  // printed without key material
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(*env, &text);
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
+int cmd_transfer(const Args& a, const std::string& sock) {
+  std::string err;
+  auto sel = selector(a, err);
+  auto m = margin(a, err);
+  if (!sel || !m) return usage_error(err);
+  if (!a.opt.count("--to")) return usage_error("transfer needs --to PATH (the target's control socket)");
+  std::string to = a.opt.at("--to");
+  if (to.rfind("unix://", 0) == 0) to = to.substr(7);
+  auto ms = [t0 = std::chrono::steady_clock::now()] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  auto ctx = call(sock, "export " + *sel);
+  if (!ctx.ok) return fail("export: " + ctx.payload);
+  auto imp = call(to, "import passive", ctx.payload);
+  elastic::secure_wipe(ctx.payload);
+  if (!imp.ok) return fail("import on the target: " + imp.payload);
+  const double t_passive = ms();
+  auto uid = imp.payload.substr(imp.payload.find(' ') + 1);
+  while (!uid.empty() && uid.back() == '\n') uid.pop_back();
+  auto fin = call(sock, "release " + *sel);
+  if (!fin.ok) return fail("release: " + fin.payload + " (the target holds a passive copy, ike-id " + uid + ")");
+  auto act = call(to, "activate id:" + uid + *m, fin.payload);
+  elastic::secure_wipe(fin.payload);
+  if (!act.ok) return fail("activate on the target: " + act.payload);
+  std::printf("transferred to ike-id %s: passive copy ready after %.1f ms, handover (release+activate) %.1f ms\n",
+              uid.c_str(), t_passive, ms() - t_passive);
+  return 0;
+}
+
+int run(const Args& a) {
+  const std::string sock = socket_path(a);
+  std::string err;
+  if (a.cmd == "list") {
+    auto r = call(sock, "list");
+    if (!r.ok) return fail(r.payload);
+    std::fputs(r.payload.c_str(), stdout);
+    return 0;
+  }
+  if (a.cmd == "export" || a.cmd == "release") {
+    auto sel = selector(a, err);
+    if (!sel) return usage_error(err);
+    if ((!a.opt.count("--out") || a.opt.at("--out") == "-") && isatty(STDOUT_FILENO))
+      return fail("refusing to write a context with key material to a terminal: use --out FILE");
+    auto r = call(sock, a.cmd + " " + *sel);
+    if (!r.ok) return fail(r.payload);
+    int rc = write_secret(a, r.payload);
+    elastic::secure_wipe(r.payload);
+    return rc;
+  }
+  if (a.cmd == "import") {
+    auto mode = a.opt.count("--mode") ? a.opt.at("--mode") : "";
+    if (mode != "passive" && mode != "active") return usage_error("import needs --mode passive|active");
+    auto m = margin(a, err);
+    if (!m) return usage_error(err);
+    if (a.pos.empty()) return usage_error("import needs FILE or -");
+    std::string data;
+    if (!read_input(a.pos[0], data, err)) return fail(err);
+    auto r = call(sock, "import " + mode + *m, data);
+    elastic::secure_wipe(data);
+    if (!r.ok) return fail(r.payload);
+    std::fputs(r.payload.c_str(), stdout);
+    return 0;
+  }
+  if (a.cmd == "activate") {
+    auto sel = selector(a, err);
+    auto m = margin(a, err);
+    if (!sel || !m) return usage_error(err);
+    std::string fin;
+    if (a.opt.count("--final") && !read_input(a.opt.at("--final"), fin, err)) return fail(err);
+    auto r = call(sock, "activate " + *sel + *m, fin);
+    elastic::secure_wipe(fin);
+    if (!r.ok) return fail(r.payload);
+    return 0;
+  }
+  if (a.cmd == "transfer") return cmd_transfer(a, sock);
+  if (a.cmd == "inspect") return cmd_inspect(a);
+  return usage_error(a.cmd.empty() ? "no command given" : "unknown command '" + a.cmd + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  static const char* with_value[] = {"--socket", "--ike", "--ike-id", "--out", "--mode", "--margin", "--final", "--to"};
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "-h" || s == "--help") return std::fputs(kUsage, stdout), 0;
+    if (s.rfind("--", 0) == 0) {
+      bool known = false;
+      for (auto* w : with_value) known |= s == w;
+      if (!known) return usage_error("unknown option " + s);
+      if (i + 1 >= argc) return usage_error("option " + s + " needs a value");
+      a.opt[s] = argv[++i];
+    } else if (a.cmd.empty()) {
+      a.cmd = s;
+    } else {
+      a.pos.push_back(s);
+    }
+  }
+  return run(a);
+}
