@@ -147,10 +147,8 @@ static void capture_ts(elastic_ctx_t *ctx, const char *list, child_sa_t *child_s
 		i = elastic_ctx_add(ctx, list);
 		a = ts->get_from_address(ts);
 		elastic_ctx_set_bytes(ctx, PATH(p, "%s[%d].from_address", list, i), a.ptr, a.len);
-		chunk_free(&a);
 		a = ts->get_to_address(ts);
 		elastic_ctx_set_bytes(ctx, PATH(p, "%s[%d].to_address", list, i), a.ptr, a.len);
-		chunk_free(&a);
 		elastic_ctx_set_u64(ctx, PATH(p, "%s[%d].protocol", list, i), ts->get_protocol(ts));
 		elastic_ctx_set_u64(ctx, PATH(p, "%s[%d].from_port", list, i), ts->get_from_port(ts));
 		elastic_ctx_set_u64(ctx, PATH(p, "%s[%d].to_port", list, i), ts->get_to_port(ts));

@@ -121,6 +121,21 @@ METHOD(listener_t, child_state_change, bool,
 	return TRUE;
 }
 
+METHOD(listener_t, child_updown, bool,
+	private_elastic_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa, bool up)
+{
+	/* called once the CHILD_SA is attached to (or detached from) its IKE_SA */
+	snapshot(this, ike_sa);
+	return TRUE;
+}
+
+METHOD(listener_t, child_rekey, bool,
+	private_elastic_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old, child_sa_t *new)
+{
+	snapshot(this, ike_sa);
+	return TRUE;
+}
+
 METHOD(listener_t, assign_vips, bool,
 	private_elastic_listener_t *this, ike_sa_t *ike_sa, bool assign)
 {
@@ -175,6 +190,8 @@ elastic_listener_t *elastic_listener_create(elastic_store_t *store)
 				.ike_rekey = _ike_rekey,
 				.ike_update = _ike_update,
 				.child_state_change = _child_state_change,
+				.child_updown = _child_updown,
+				.child_rekey = _child_rekey,
 				.assign_vips = _assign_vips,
 				.message = _message_hook,
 			},

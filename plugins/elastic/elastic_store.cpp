@@ -1,6 +1,7 @@
 // The context store behind elastic_store.h.
 #include "elastic_store.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -39,6 +40,8 @@ struct elastic_store_t {
   std::map<uint32_t, v1::IkeKeyMaterial> ike_keys;
   std::map<uint32_t, v1::ChildKeys> child_keys;  // by CHILD_SA unique id
   std::map<uint32_t, bool> child_initiator;      // by CHILD_SA unique id
+  // Message IDs seen by the message hook, also before the IKE_SA is complete (by IKE_SA uid).
+  std::map<uint32_t, std::pair<uint32_t, uint32_t>> mids;
 
   ~elastic_store_t() {
     for (auto& [id, e] : vpns) elastic::wipe_keys(e.ctx);
@@ -58,6 +61,7 @@ struct elastic_store_t {
     elastic::secure_wipe(*k.mutable_integrity_r());
   }
   void drop_keys(const v1::VpnContext& ctx, uint32_t ike_uid) {
+    mids.erase(ike_uid);
     if (auto it = ike_keys.find(ike_uid); it != ike_keys.end()) {
       wipe(it->second);
       ike_keys.erase(it);
@@ -117,8 +121,12 @@ void elastic_store_update(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t* s
     *ike->mutable_keys() = k->second;
   else if (e.ctx.ike_sa().has_keys())
     *ike->mutable_keys() = e.ctx.ike_sa().keys();
-  if (!ike->has_message_ids() && e.ctx.ike_sa().has_message_ids())
-    *ike->mutable_message_ids() = e.ctx.ike_sa().message_ids();
+  // charon's counters lag while an exchange is being processed; IDs only grow: keep the highest.
+  if (auto m = s->mids.find(ike_uid); m != s->mids.end()) {
+    auto* ids = ike->mutable_message_ids();
+    ids->set_initiate(std::max(ids->initiate(), m->second.first));
+    ids->set_respond(std::max(ids->respond(), m->second.second));
+  }
   for (auto& c : *ike->mutable_child_sas()) {
     if (auto k = s->child_keys.find(c.unique_id()); k != s->child_keys.end()) {
       *c.mutable_keys() = k->second;
@@ -139,9 +147,12 @@ void elastic_store_update(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t* s
 
 void elastic_store_message_ids(elastic_store_t* s, uint32_t ike_uid, uint32_t initiate, uint32_t respond) {
   std::lock_guard lock(s->mu);
+  auto& seen = s->mids[ike_uid];
+  seen = {std::max(seen.first, initiate), std::max(seen.second, respond)};
   auto it = s->vpns.find(ike_uid);
   if (it == s->vpns.end()) return;
   auto* m = it->second.ctx.mutable_ike_sa()->mutable_message_ids();
+  initiate = seen.first, respond = seen.second;
   if (m->initiate() == initiate && m->respond() == respond) return;
   m->set_initiate(initiate);
   m->set_respond(respond);

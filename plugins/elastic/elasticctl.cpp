@@ -49,10 +49,11 @@ commands:
   release --ike NAME|--ike-id N [--out FILE]
                                          export the VPN with its final counters, then drop it
                                          here without a DELETE to the peer
-  transfer --ike NAME|--ike-id N --to PATH [--margin N]
+  transfer --ike NAME|--ike-id N --to PATH [--steer CMD] [--margin N]
                                          live transfer to the charon at control socket PATH:
-                                         export, import passive there, release here, activate
-                                         there with the final counters; prints the timings
+                                         export, import passive there, run CMD (steer the VPN's
+                                         traffic to the target), release here, activate there
+                                         with the final counters; prints the timings
   inspect FILE|-                         decode a context and print it without key material
 
 exit status: 0 success, 1 error reported by the plugin or the system, 2 usage error
@@ -227,13 +228,19 @@ int cmd_transfer(const Args& a, const std::string& sock) {
   const double t_passive = ms();
   auto uid = imp.payload.substr(imp.payload.find(' ') + 1);
   while (!uid.empty() && uid.back() == '\n') uid.pop_back();
+  // The EU's traffic must reach the target before the source lets go of the SAs.
+  if (a.opt.count("--steer") && std::system(a.opt.at("--steer").c_str()) != 0)
+    return fail("the --steer command failed; the VPN stays here (the target holds a passive copy, ike-id " + uid + ")");
+  const double t_steered = ms();
   auto fin = call(sock, "release " + *sel);
+  const double t_released = ms();
   if (!fin.ok) return fail("release: " + fin.payload + " (the target holds a passive copy, ike-id " + uid + ")");
   auto act = call(to, "activate id:" + uid + *m, fin.payload);
   elastic::secure_wipe(fin.payload);
   if (!act.ok) return fail("activate on the target: " + act.payload);
-  std::printf("transferred to ike-id %s: passive copy ready after %.1f ms, handover (release+activate) %.1f ms\n",
-              uid.c_str(), t_passive, ms() - t_passive);
+  const double t_done = ms();
+  std::printf("transferred to ike-id %s: passive copy %.1f ms, steer %.1f ms, release %.1f ms, activate %.1f ms\n",
+              uid.c_str(), t_passive, t_steered - t_passive, t_released - t_steered, t_done - t_released);
   return 0;
 }
 
@@ -290,7 +297,7 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  static const char* with_value[] = {"--socket", "--ike", "--ike-id", "--out", "--mode", "--margin", "--final", "--to"};
+  static const char* with_value[] = {"--socket", "--ike", "--ike-id", "--out", "--mode", "--margin", "--final", "--to", "--steer"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];

@@ -59,3 +59,49 @@ swanctl_conf_eu() {
 	echo "} } }"
 	echo "secrets { ike-sg { secret = $TOPOLOGY_PSK } }"
 }
+
+# A two-gateway cluster behind one cluster IP (203.0.113.1), with a router in front (rf: decides
+# which SG receives the EU's packets) and one behind (rb: holds the protected net 10.2.0.0/24 and
+# decides which SG gets the return traffic):
+#   eu 192.0.2.2 (inner 10.1.0.1) -- rf -- sg1 (198.51.100.2) / sg2 (198.51.100.6) -- rb (10.2.0.1)
+topology_cluster() {
+	ns_create eu rf sg1 sg2 rb
+	ns_link eu eth0 192.0.2.2/24 rf eth-eu 192.0.2.254/24
+	ns_link rf eth-sg1 198.51.100.1/30 sg1 eth-rf 198.51.100.2/30
+	ns_link rf eth-sg2 198.51.100.5/30 sg2 eth-rf 198.51.100.6/30
+	ns_link sg1 eth-rb 198.51.100.9/30 rb eth-sg1 198.51.100.10/30
+	ns_link sg2 eth-rb 198.51.100.13/30 rb eth-sg2 198.51.100.14/30
+	ip -n eu addr add 10.1.0.1/32 dev lo
+	ip -n eu route add default via 192.0.2.254 src 192.0.2.2
+	ip -n rb addr add 10.2.0.1/24 dev lo
+	local sg up down
+	for sg in sg1 sg2; do
+		[ $sg = sg1 ] && up=198.51.100.1 down=198.51.100.10 || up=198.51.100.5 down=198.51.100.14
+		ip -n $sg addr add 203.0.113.1/32 dev lo
+		ip -n $sg route add default via $up
+		ip -n $sg route add 10.2.0.0/24 via $down
+		ip netns exec $sg sysctl -qw net.ipv4.ip_forward=1
+	done
+	ip netns exec rf sysctl -qw net.ipv4.ip_forward=1
+	topology_steer sg1
+}
+
+# topology_steer sg1|sg2: send the cluster IP's traffic (and the return path) to that gateway.
+topology_steer() {
+	local up down
+	[ "$1" = sg1 ] && up=198.51.100.2 down=198.51.100.9 || up=198.51.100.6 down=198.51.100.13
+	ip -n rf route replace 203.0.113.1/32 via $up
+	ip -n rb route replace 10.1.0.0/16 via $down
+	ip -n rb route replace 192.0.2.0/24 via $down
+}
+
+# The cluster's gateways: identical connection configs, the cluster IP as local address.
+# mobike = no: a cluster node must not announce its own addresses to the EU (ADDITIONAL_ADDRESS).
+swanctl_conf_cluster_sg() {
+	swanctl_conf_sg | sed 's/local_addrs = 192.0.2.1/local_addrs = 203.0.113.1\n\t\t\tmobike = no/'
+}
+
+# The EU of the cluster: like swanctl_conf_eu but towards the cluster IP, with DPD.
+swanctl_conf_cluster_eu() {
+	swanctl_conf_eu | sed 's/remote_addrs = 192.0.2.1/remote_addrs = 203.0.113.1\n\t\tdpd_delay = 2s/'
+}
