@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "elastic/context_codec.h"
 #include "elastic/context_validate.h"
@@ -255,10 +256,19 @@ char* elastic_store_export(elastic_store_t* s, uint32_t ike_uid, unsigned char**
 }
 
 char* elastic_store_list(elastic_store_t* s) {
-  std::lock_guard lock(s->mu);
+  // Copy under the lock (without keys), read the live counters from the kernel outside it.
+  std::vector<std::pair<uint32_t, Entry>> copy;
+  {
+    std::lock_guard lock(s->mu);
+    for (const auto& [uid, e] : s->vpns) {
+      copy.emplace_back(uid, e);
+      elastic::wipe_keys(copy.back().second.ctx);
+    }
+  }
   std::string out;
   char line[512];
-  for (const auto& [uid, e] : s->vpns) {
+  for (auto& [uid, e] : copy) {
+    elastic::plugin::read_counters(e.ctx);  // best effort: a missing SA shows the last value
     const auto& ike = e.ctx.ike_sa();
     std::snprintf(line, sizeof line,
                   "%s: ike-id %u, vpn %s, epoch %llu, version %llu, %s, spi_i %016llx spi_r %016llx, "
@@ -269,10 +279,12 @@ char* elastic_store_list(elastic_store_t* s) {
                   ike.message_ids().initiate(), ike.message_ids().respond());
     out += line;
     for (const auto& c : ike.child_sas()) {
-      std::snprintf(line, sizeof line, "  %s: spi_in %08x spi_out %08x, oseq %llu, seq %llu\n",
+      std::snprintf(line, sizeof line, "  %s: spi_in %08x spi_out %08x, oseq %llu, seq %llu, packets in %llu out %llu\n",
                     c.child_cfg().c_str(), c.spi_in(), c.spi_out(),
                     static_cast<unsigned long long>(elastic::plugin::oseq64(c.replay_out())),
-                    static_cast<unsigned long long>(elastic::plugin::seq64(c.replay_in())));
+                    static_cast<unsigned long long>(elastic::plugin::seq64(c.replay_in())),
+                    static_cast<unsigned long long>(c.usage().packets_in()),
+                    static_cast<unsigned long long>(c.usage().packets_out()));
       out += line;
     }
   }

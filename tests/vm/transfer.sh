@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Live transfer of a VPN between two real charons (SG1, SG2 behind one cluster IP) with real kernel
+# ESP, steered by elasticctl alone: during a 50 packets/s stream, for AES-GCM, AES-CBC, AES-CTR
+# and NAT-T; there and back. The EU must keep its IKE_SA (same SPIs, no new IKE_SA_INIT), its
+# kernel must never see a replayed sequence number, and the moved VPN must stay fully alive.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$ELASTIC_REPO/testbed/lib/charon.sh"
+. "$ELASTIC_REPO/testbed/lib/topology.sh"
+. "$ELASTIC_REPO/testbed/lib/stream.sh"
+
+# At most this many lost packets of the 50/s stream per transfer. The goal on real hardware is 1;
+# under QEMU/TCG 1-2 are lost (20-40 ms), so the test allows 4 and prints the figure.
+MAX_LOST=${ELASTIC_MAX_LOST:-4}
+
+topology_cluster
+for n in sg1 sg2 eu; do
+	charon_start $n $n "install_routes = no
+		plugins { elastic { node = $n } }"
+done
+trap 'charon_cleanup eu sg1 sg2' EXIT
+swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
+swanctl_load sg2 "$(swanctl_conf_cluster_sg)"
+swanctl_load eu "$(swanctl_conf_cluster_eu)"
+ctl() { local n=$1; shift; "$ELASTIC_BUILD/plugins/elastic/elasticctl" --socket "$CHARON_RUN/$n/charon.elastic" "$@"; }
+eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
+eu_inits() { grep -c 'initiating IKE_SA' "$CHARON_RUN/eu/charon.log" || true; }
+
+# transfer FROM TO: move the EU's VPN while the stream runs; check what the EU saw.
+transfer() {
+	local from=$1 to=$2 spis inits seqerr out stats
+	spis=$(eu_ike_spis) inits=$(eu_inits) seqerr=$(xfrm_stat eu XfrmInStateSeqError)
+	stream_start "$CHARON_RUN/stream.out" 3
+	sleep 1
+	out=$(ctl $from transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic" --margin 64 \
+		--steer ". $ELASTIC_REPO/testbed/lib/topology.sh; topology_steer $to")
+	echo "$out"
+	stream_wait
+	stats=$(stream_stats "$CHARON_RUN/stream.out")
+	echo "transfer $from -> $to: $stats"
+	expect_ge "lost packets at most $MAX_LOST (negated)" $((MAX_LOST - $(echo "$stats" | awk '{print $2}'))) 0
+	expect_eq "EU IKE_SA SPIs unchanged" "$(eu_ike_spis)" "$spis"
+	expect_eq "EU started no new IKE_SA" "$(eu_inits)" "$inits"
+	expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+	expect_match "$to holds the VPN, active" "$(ctl $to list)" 'rw: ike-id [0-9]+, vpn sg1/[0-9]+, epoch [0-9]+, .*active'
+	expect_eq "$from holds no VPN any more" "$(ctl $from list)" ""
+}
+
+ping_ok() {
+	local out
+	out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+	expect_match "$1" "$out" ' 0% packet loss'
+}
+
+for conn_child in sg:gcm sg:cbc sg:ctr sgnat:gcm; do
+	conn=${conn_child%%:*} child=${conn_child#*:}
+	echo "=== $conn/$child"
+	topology_steer sg1
+	swanctl_in eu --initiate --ike "$conn" --child "$child" >/dev/null
+	ping_ok "tunnel up via sg1"
+	transfer sg1 sg2
+	[ "$conn" = sgnat ] && expect_match "NAT-T: sg2's SAs are UDP-encapsulated" "$(xfrm_show sg2)" 'encap type espinudp sport 4500'
+	ping_ok "traffic through sg2 after the transfer"
+	transfer sg2 sg1
+	ping_ok "traffic through sg1 after the transfer back"
+	swanctl_in eu --terminate --ike "$conn" >/dev/null
+	expect_eq "clean delete: no SAs left on sg1" "$(ip -n sg1 xfrm state | grep -c '^src' || true)" 0
+done
+
+echo "=== the moved VPN is fully alive on sg2"
+topology_steer sg1
+swanctl_in eu --initiate --ike sg --child gcm >/dev/null
+transfer sg1 sg2
+swanctl_in eu --rekey --child gcm >/dev/null
+sleep 1
+ping_ok "EU-initiated CHILD_SA rekey on sg2"
+swanctl_in sg2 --rekey --child net >/dev/null
+sleep 1
+ping_ok "SG-initiated CHILD_SA rekey on sg2"
+spis=$(eu_ike_spis)
+swanctl_in eu --rekey --ike sg >/dev/null
+sleep 1
+[ "$(eu_ike_spis)" != "$spis" ] || fail "EU-initiated IKE_SA rekey did not change the SPIs"
+pass "EU-initiated IKE_SA rekey on sg2"
+spis=$(eu_ike_spis)
+swanctl_in sg2 --rekey --ike rw >/dev/null
+sleep 1
+[ "$(eu_ike_spis)" != "$spis" ] || fail "SG-initiated IKE_SA rekey did not change the SPIs"
+pass "SG-initiated IKE_SA rekey on sg2"
+ping_ok "traffic after both rekeys"
+sleep 3  # the EU's DPD (2 s) runs as an INFORMATIONAL exchange with sg2
+expect_match "EU DPD answered by sg2" "$(cat "$CHARON_RUN/sg2/charon.log")" 'parsed INFORMATIONAL request [0-9]+ \[ \]'
+if grep -E 'retransmit|invalid|unexpected|expected' "$CHARON_RUN/eu/charon.log" "$CHARON_RUN/sg2/charon.log"; then
+	fail "message IDs out of step after the transfer"
+fi
+pass "no retransmits or message ID errors on the EU or sg2"
+swanctl_in eu --terminate --ike sg >/dev/null
+expect_eq "clean delete on sg2: no SAs left" "$(ip -n sg2 xfrm state | grep -c '^src' || true)" 0
+# Key material is never logged at the default levels (SPIs are 8-16 hex digits, keys longer).
+if grep -Eqi '[0-9a-f]{32}' "$CHARON_RUN"/*/charon.log; then fail "a log contains a long hex string (key material?)"; fi
+pass "no key material in the charon logs"
