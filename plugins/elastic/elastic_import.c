@@ -189,6 +189,47 @@ static linked_list_t *get_ts(elastic_ctx_t *ctx, const char *list)
 	return out;
 }
 
+/**
+ * Adds or removes a low-priority outbound DROP policy for every traffic selector pair of a
+ * CHILD_SA. While passive, a gateway must neither encrypt with the VPN's SAs nor forward the
+ * VPN's traffic in cleartext (routing may already send it here); the CHILD_SA's own IPsec
+ * policies take precedence once installed.
+ */
+void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
+{
+	enumerator_t *enumerator;
+	traffic_selector_t *my_ts, *other_ts;
+	ipsec_sa_cfg_t sa = { .mode = child_sa->get_mode(child_sa) };
+
+	enumerator = child_sa->create_policy_enumerator(child_sa);
+	while (enumerator->enumerate(enumerator, &my_ts, &other_ts))
+	{
+		kernel_ipsec_policy_id_t id = {
+			.dir = POLICY_OUT,
+			.src_ts = my_ts,
+			.dst_ts = other_ts,
+			.mark = child_sa->get_mark(child_sa, FALSE),
+			.if_id = child_sa->get_if_id(child_sa, FALSE),
+		};
+		kernel_ipsec_manage_policy_t policy = {
+			.type = POLICY_DROP,
+			.prio = POLICY_PRIORITY_FALLBACK,
+			.src = ike_sa->get_my_host(ike_sa),
+			.dst = ike_sa->get_other_host(ike_sa),
+			.sa = &sa,
+		};
+		if (add)
+		{
+			charon->kernel->add_policy(charon->kernel, &id, &policy);
+		}
+		else
+		{
+			charon->kernel->del_policy(charon->kernel, &id, &policy);
+		}
+	}
+	enumerator->destroy(enumerator);
+}
+
 /** Installs the kernel SAs of CHILD_SA i (no policies) with the context's counters. */
 static char *install_child(elastic_ctx_t *ctx, ike_sa_t *ike_sa, peer_cfg_t *peer_cfg, int i)
 {
@@ -261,6 +302,7 @@ static char *install_child(elastic_ctx_t *ctx, ike_sa_t *ike_sa, peer_cfg_t *pee
 		return err;
 	}
 	child_sa->set_state(child_sa, CHILD_INSTALLED);
+	elastic_import_block_outbound(ike_sa, child_sa, TRUE);
 	ike_sa->add_child_sa(ike_sa, child_sa);
 	return NULL;
 }
@@ -386,6 +428,10 @@ static char *activate_sa(ike_sa_t *ike_sa, elastic_ctx_t *ctx, uint64_t margin)
 		{
 			err = error("installing the policies of CHILD_SA %s{%u} failed",
 						child_sa->get_name(child_sa), child_sa->get_unique_id(child_sa));
+		}
+		if (!err)
+		{	/* the IPsec policies are in place: the passive drop is no longer needed */
+			elastic_import_block_outbound(ike_sa, child_sa, FALSE);
 		}
 	}
 	enumerator->destroy(enumerator);

@@ -38,4 +38,10 @@ char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uin
 char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
 					  unsigned char **out, size_t *len);
 
+/**
+ * Adds (or removes) the outbound DROP policies that keep a passive CHILD_SA's traffic from
+ * leaving this gateway, encrypted or not.
+ */
+void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add);
+
 #endif /** ELASTIC_IMPORT_H_ @}*/

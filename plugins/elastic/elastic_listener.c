@@ -1,5 +1,6 @@
 #include "elastic_listener.h"
 #include "elastic_capture.h"
+#include "elastic_import.h"
 
 #include <daemon.h>
 #include <sa/ikev2/keymat_v2.h>
@@ -88,8 +89,20 @@ METHOD(listener_t, ike_updown, bool,
 METHOD(listener_t, ike_state_change, bool,
 	private_elastic_listener_t *this, ike_sa_t *ike_sa, ike_sa_state_t state)
 {
+	enumerator_t *enumerator;
+	child_sa_t *child_sa;
+
 	if (state == IKE_DESTROYING)
 	{
+		if (elastic_store_role(this->store, ike_sa->get_unique_id(ike_sa)) == ELASTIC_ROLE_PASSIVE)
+		{	/* a passive VPN dropped here: remove its outbound DROP policies */
+			enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+			while (enumerator->enumerate(enumerator, &child_sa))
+			{
+				elastic_import_block_outbound(ike_sa, child_sa, FALSE);
+			}
+			enumerator->destroy(enumerator);
+		}
 		elastic_store_remove(this->store, ike_sa->get_unique_id(ike_sa));
 	}
 	return TRUE;

@@ -37,6 +37,10 @@ refused "a wrong schema version" 'unsupported schema version 7' ctl sg2 import -
 refused "an unknown connection" "unknown connection 'zz' here" ctl sg2 import --mode passive "$d/unknown-conn"
 refused "a VPN already active here" 'this IKE_SA already exists here as rw\[1\]' ctl sg1 import --mode passive "$d/good"
 ctl sg2 import --mode passive "$d/good" >/dev/null
+pol=$(ip -n sg2 xfrm policy)
+expect_match "passive sg2 blocks the VPN's outbound traffic" "$pol" 'src 10.2.0.0/24 dst 10.1.0.1/32 [^\n]*'$'\n''[^\n]*dir out action block'
+if printf '%s' "$pol" | grep -q 'tmpl'; then fail "passive sg2 has IPsec policies: $pol"; fi
+pass "passive sg2 has no IPsec policies (nothing is encrypted with the copied SAs)"
 refused "a second import of the same VPN" 'already exists here' ctl sg2 import --mode passive "$d/good"
 refused "activating an active VPN" 'is not a passive VPN here' ctl sg1 activate --ike rw
 refused "releasing an unknown VPN" "no VPN matches 'id:99'" ctl sg1 release --ike-id 99 --out "$d/x"

@@ -9,9 +9,9 @@ set -euo pipefail
 . "$ELASTIC_REPO/testbed/lib/topology.sh"
 . "$ELASTIC_REPO/testbed/lib/stream.sh"
 
-# At most this many lost packets of the 50/s stream per transfer. The goal on real hardware is 1;
-# under QEMU/TCG 1-2 are lost (20-40 ms), so the test allows 4 and prints the figure.
-MAX_LOST=${ELASTIC_MAX_LOST:-4}
+# A sanity bound, not a speed target (speed is measured by ./tests/bench transfer): a transfer that
+# loses half a second of the 50/s stream is broken. Typical under QEMU/TCG: 1-2 packets.
+MAX_LOST=${ELASTIC_MAX_LOST:-25}
 
 topology_cluster
 for n in sg1 sg2 eu; do
@@ -28,8 +28,9 @@ eu_inits() { grep -c 'initiating IKE_SA' "$CHARON_RUN/eu/charon.log" || true; }
 
 # transfer FROM TO: move the EU's VPN while the stream runs; check what the EU saw.
 transfer() {
-	local from=$1 to=$2 spis inits seqerr out stats
+	local from=$1 to=$2 spis inits seqerr plain out stats
 	spis=$(eu_ike_spis) inits=$(eu_inits) seqerr=$(xfrm_stat eu XfrmInStateSeqError)
+	plain=$(xfrm_stat eu XfrmInTmplMismatch)
 	stream_start "$CHARON_RUN/stream.out" 3
 	sleep 1
 	out=$(ctl $from transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic" --margin 64 \
@@ -42,8 +43,13 @@ transfer() {
 	expect_eq "EU IKE_SA SPIs unchanged" "$(eu_ike_spis)" "$spis"
 	expect_eq "EU started no new IKE_SA" "$(eu_inits)" "$inits"
 	expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+	# A reply forwarded by a gateway without its IPsec policy would reach the EU in cleartext and
+	# fail the EU's inbound policy check.
+	expect_eq "no cleartext reached the EU (XfrmInTmplMismatch unchanged)" "$(xfrm_stat eu XfrmInTmplMismatch)" "$plain"
 	expect_match "$to holds the VPN, active" "$(ctl $to list)" 'rw: ike-id [0-9]+, vpn sg1/[0-9]+, epoch [0-9]+, .*active'
 	expect_eq "$from holds no VPN any more" "$(ctl $from list)" ""
+	if ip -n $to xfrm policy | grep -q 'action block'; then fail "$to kept a passive DROP policy"; fi
+	pass "$to replaced its passive DROP policies by IPsec policies"
 }
 
 ping_ok() {
