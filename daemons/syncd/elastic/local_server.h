@@ -1,0 +1,38 @@
+// The local side: a Unix stream socket (mode 0600) for the charon plugin. Clients send Data
+// frames (their VPNs' envelopes, to replicate; acknowledged by sequence) and Status requests;
+// they receive every replica applied from peers as Data frames (seq 0), to install passive.
+#pragma once
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "elastic/sync_frame.h"
+
+namespace elastic::sync {
+
+class SyncDaemon;
+
+class LocalSession : public std::enable_shared_from_this<LocalSession> {
+ public:
+  LocalSession(SyncDaemon& daemon, boost::asio::local::stream_protocol::socket sock);
+  void start();
+  void deliver(const std::string& envelope);  // a replica from a peer
+  bool open() const { return !closed_; }
+
+ private:
+  void read();
+  void send(std::string frame);
+  void flush();
+  void close(const std::string& why);
+
+  SyncDaemon& daemon_;
+  boost::asio::local::stream_protocol::socket sock_;
+  std::list<std::string> out_;
+  bool writing_ = false, closed_ = false;
+  char in_[64 * 1024];
+  FrameDecoder decoder_;
+};
+
+}  // namespace elastic::sync

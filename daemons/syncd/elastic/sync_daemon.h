@@ -1,0 +1,58 @@
+// elastic-syncd's core: owns the replica table, the links to the peers, the TLS and local
+// listeners and the metrics endpoint, all on one io_context.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "elastic/local_server.h"
+#include "elastic/peer_link.h"
+#include "elastic/replica_table.h"
+#include "elastic/syncd_config.h"
+
+namespace elastic::sync {
+
+struct DaemonStats {
+  uint64_t published = 0, received = 0, stale = 0, errors = 0, delivered = 0;
+};
+
+class SyncDaemon {
+ public:
+  SyncDaemon(boost::asio::io_context& io, SyncdConfig cfg);
+  ~SyncDaemon();
+  Result<void> start();
+  void stop();
+
+  // An envelope from the local producer (this node's VPNs): apply, then replicate.
+  Result<void> publish(std::string_view bytes);
+  // An envelope from a peer: apply; new ones go to the local clients.
+  Result<Applied> receive(const std::string& peer, std::string_view bytes);
+
+  bool is_alternate(const std::string& vpn_id, const std::string& peer) const;
+  bool is_peer(const std::string& name) const;
+  void count_error() { ++stats_.errors; }
+  std::string status() const;
+  std::string metrics() const;
+  ReplicaTable& table() { return table_; }
+  const SyncdConfig& config() const { return cfg_; }
+
+ private:
+  void accept_peers();
+  void accept_local();
+  void accept_metrics();
+
+  boost::asio::io_context& io_;
+  SyncdConfig cfg_;
+  ReplicaTable table_;
+  boost::asio::ssl::context server_tls_, client_tls_;
+  std::map<std::string, std::shared_ptr<PeerLink>> links_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> peer_acceptor_, metrics_acceptor_;
+  std::unique_ptr<boost::asio::local::stream_protocol::acceptor> local_acceptor_;
+  std::vector<std::weak_ptr<LocalSession>> locals_;
+  DaemonStats stats_;
+};
+
+}  // namespace elastic::sync

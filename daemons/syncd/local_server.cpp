@@ -1,0 +1,79 @@
+#include "elastic/local_server.h"
+
+#include <boost/asio/write.hpp>
+
+#include "elastic/secure.h"
+#include "elastic/sync_daemon.h"
+#include "elastic/sync_log.h"
+
+namespace elastic::sync {
+
+namespace asio = boost::asio;
+
+// Replicas buffered for a slow local client before it is disconnected (it resyncs by reconnecting).
+constexpr size_t kMaxLocalBacklog = 100000;
+
+LocalSession::LocalSession(SyncDaemon& daemon, asio::local::stream_protocol::socket sock)
+    : daemon_(daemon), sock_(std::move(sock)) {}
+
+void LocalSession::start() { read(); }
+
+void LocalSession::close(const std::string& why) {
+  if (closed_) return;
+  closed_ = true;
+  log_line("local client closed: " + why);
+  boost::system::error_code ec;
+  sock_.close(ec);
+  for (auto& s : out_) secure_wipe(s);
+  out_.clear();
+}
+
+void LocalSession::deliver(const std::string& envelope) {
+  if (out_.size() > kMaxLocalBacklog) return close("too slow to take replicas");
+  send(encode_data(0, envelope));
+}
+
+void LocalSession::send(std::string frame) {
+  if (closed_) return;
+  out_.push_back(std::move(frame));
+  flush();
+}
+
+void LocalSession::flush() {
+  if (writing_ || out_.empty() || closed_) return;
+  writing_ = true;
+  asio::async_write(sock_, asio::buffer(out_.front()), [this, self = shared_from_this()](auto ec, size_t) {
+    writing_ = false;
+    if (ec) return close(ec.message());
+    secure_wipe(out_.front());
+    out_.pop_front();
+    flush();
+  });
+}
+
+void LocalSession::read() {
+  sock_.async_read_some(asio::buffer(in_), [this, self = shared_from_this()](auto ec, size_t n) {
+    if (ec) return close(ec == asio::error::eof ? "disconnected" : ec.message());
+    decoder_.feed(in_, n);
+    uint64_t ack = 0;
+    for (bool none = false;;) {
+      auto f = decoder_.next(none);
+      if (none) break;
+      if (!f) return close("malformed frame: " + f.error().message);
+      if (f->type == FrameType::Status) {
+        send(encode_frame(FrameType::Status, daemon_.status()));
+      } else if (f->type == FrameType::Data) {
+        auto data = split_data(f->body);
+        if (!data) return close(data.error().message);
+        if (auto ok = daemon_.publish(data->second); !ok) return close("refused envelope: " + ok.error().message);
+        ack = data->first;
+      } else {
+        return close("unexpected frame type " + std::to_string(static_cast<int>(f->type)));
+      }
+    }
+    if (ack) send(encode_ack(ack));
+    read();
+  });
+}
+
+}  // namespace elastic::sync

@@ -1,0 +1,64 @@
+// elastic-syncd: replicates VPN contexts between the gateways of a cluster (see docs/syncd.md).
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "elastic/sync_daemon.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: elastic-syncd [--config FILE] [--check]
+
+Replicates the VPN contexts of this gateway's charon (elastic plugin) to their alternate gateways
+over TLS 1.3 with mutual certificate authentication, and hands the replicas it receives to the
+local plugin. Configuration: the `elastic { }` section in strongswan.conf syntax
+(default file /etc/strongswan.d/elastic.conf; keys in docs/syncd.md).
+
+  --config FILE   configuration file
+  --check         validate the configuration and exit
+  -h, --help      this text
+
+Signals: SIGTERM/SIGINT stop it. With systemd (Type=notify) it reports READY and STATUS.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = "/etc/strongswan.d/elastic.conf";
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) return std::fputs(kUsage, stdout), 0;
+    if (!std::strcmp(argv[i], "--config") && i + 1 < argc) {
+      path = argv[++i];
+    } else if (!std::strcmp(argv[i], "--check")) {
+      check = true;
+    } else {
+      std::fprintf(stderr, "elastic-syncd: unknown argument '%s' (see --help)\n", argv[i]);
+      return 2;
+    }
+  }
+  auto settings = elastic::sync::Settings::load(path);
+  if (!settings) return std::fprintf(stderr, "elastic-syncd: %s\n", settings.error().message.c_str()), 1;
+  auto cfg = elastic::sync::load_syncd_config(*settings);
+  if (!cfg) return std::fprintf(stderr, "elastic-syncd: %s: %s\n", path.c_str(), cfg.error().message.c_str()), 1;
+  if (check) return std::printf("%s: ok (node %s, %zu peers)\n", path.c_str(), cfg->node.c_str(), cfg->peers.size()), 0;
+
+  std::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up is an error value, not a signal
+  boost::asio::io_context io;
+  elastic::sync::SyncDaemon daemon(io, std::move(cfg.value()));
+  if (auto ok = daemon.start(); !ok) return std::fprintf(stderr, "elastic-syncd: %s\n", ok.error().message.c_str()), 1;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto, int) {
+    sd_notify(0, "STOPPING=1");
+    daemon.stop();
+    io.stop();
+  });
+  sd_notifyf(0, "READY=1\nSTATUS=replicating for node %s", daemon.config().node.c_str());
+  io.run();
+  return 0;
+}

@@ -1,0 +1,165 @@
+#include "elastic/peer_link.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+
+#include "elastic/secure.h"
+#include "elastic/sync_daemon.h"
+#include "elastic/sync_log.h"
+
+namespace elastic::sync {
+
+namespace asio = boost::asio;
+
+// Unacknowledged frames in flight before the link waits for acks (backpressure).
+constexpr uint64_t kWindow = 8192;
+// Bytes gathered into one TLS write.
+constexpr size_t kBatch = 256 * 1024;
+
+PeerLink::PeerLink(SyncDaemon& daemon, asio::io_context& io, asio::ssl::context& tls, PeerConfig peer)
+    : daemon_(daemon), io_(io), tls_(tls), peer_(std::move(peer)), retry_(io) {}
+
+void PeerLink::start() { connect(); }
+
+void PeerLink::stop() {
+  stopped_ = true;
+  retry_.cancel();
+  if (stream_) {
+    boost::system::error_code ec;
+    stream_->lowest_layer().close(ec);
+  }
+}
+
+void PeerLink::connect() {
+  if (stopped_) return;
+  ready_ = writing_ = false;
+  stream_ = std::make_unique<TlsStream>(asio::make_strand(io_), tls_);
+  decoder_ = FrameDecoder();
+  auto self = shared_from_this();
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(io_);
+  resolver->async_resolve(peer_.host, std::to_string(peer_.port),
+      [this, self, resolver](auto ec, auto results) {
+        if (ec) return fail("resolve", ec);
+        asio::async_connect(stream_->lowest_layer(), results, [this, self](auto ec, auto) {
+          if (ec) return fail("connect", ec);
+          stream_->lowest_layer().set_option(asio::ip::tcp::no_delay(true));
+          stream_->async_handshake(asio::ssl::stream_base::client, [this, self](auto ec) {
+            if (ec) return fail("TLS handshake", ec);
+            if (auto cn = peer_common_name(*stream_); cn != peer_.name) {
+              log_line("peer " + peer_.name + ": certificate is for '" + cn + "', refusing the link");
+              return fail("identity", asio::error::access_denied);
+            }
+            ready_ = true;
+            backoff_ms_ = 100;
+            ++stats_.connects;
+            out_ = encode_frame(FrameType::Hello, daemon_.config().node);
+            writing_ = true;
+            asio::async_write(*stream_, asio::buffer(out_), [this, self](auto ec, size_t) {
+              writing_ = false;
+              if (ec) return fail("write", ec);
+              log_line("peer " + peer_.name + ": connected, resync of what it is alternate for");
+              resync();
+              read_acks();
+            });
+          });
+        });
+      });
+}
+
+void PeerLink::fail(const std::string& what, const boost::system::error_code& ec) {
+  if (stopped_) return;
+  if (ready_ || stats_.errors % 50 == 0) log_line("peer " + peer_.name + ": " + what + ": " + ec.message());
+  ++stats_.errors;
+  ready_ = writing_ = false;
+  boost::system::error_code ignored;
+  stream_->lowest_layer().close(ignored);
+  retry_.expires_after(std::chrono::milliseconds(backoff_ms_));
+  backoff_ms_ = std::min(backoff_ms_ * 2, 5000);
+  retry_.async_wait([this, self = shared_from_this()](auto ec) {
+    if (!ec) connect();
+  });
+}
+
+void PeerLink::resync() {
+  ++stats_.resyncs;
+  sent_.clear();
+  order_.clear();
+  pending_.clear();
+  next_seq_ = 1;
+  acked_ = 0;
+  daemon_.table().for_each([&](const std::string& id, const VpnEntry& e) {
+    if (e.origin == daemon_.config().node && daemon_.is_alternate(id, peer_.name)) mark(id);
+  });
+  pump();
+}
+
+void PeerLink::mark(const std::string& vpn_id) {
+  if (!ready_) return;
+  if (pending_.insert(vpn_id).second) order_.push_back(vpn_id);
+  if (pending_.size() > daemon_.config().queue_limit && !behind_logged_) {
+    log_line("peer " + peer_.name + " is falling behind: " + std::to_string(pending_.size()) + " VPNs pending");
+    behind_logged_ = true;
+  } else if (pending_.size() < daemon_.config().queue_limit / 2) {
+    behind_logged_ = false;
+  }
+  pump();
+}
+
+// Appends what the peer lacks of one VPN: its full context if newer than sent, then the newest
+// counters/delete envelope. Returns false if nothing was due.
+bool PeerLink::append_frames(const std::string& vpn_id, std::string& out) {
+  const VpnEntry* e = daemon_.table().find(vpn_id);
+  if (!e) return false;
+  auto& [full_sent, tail_sent] = sent_[vpn_id];
+  bool any = false;
+  if (!e->deleted && !e->full.empty() && full_sent < e->full_stamp) {
+    out += encode_data(next_seq_++, e->full);
+    full_sent = e->full_stamp;
+    any = true;
+  }
+  if (!e->tail.empty() && tail_sent < e->stamp && e->full_stamp < e->stamp) {
+    out += encode_data(next_seq_++, e->tail);
+    tail_sent = e->stamp;
+    any = true;
+  }
+  return any;
+}
+
+void PeerLink::pump() {
+  if (!ready_ || writing_) return;
+  secure_wipe(out_);
+  while (!order_.empty() && out_.size() < kBatch && unacked() < kWindow) {
+    std::string id = std::move(order_.front());
+    order_.pop_front();
+    pending_.erase(id);
+    if (append_frames(id, out_)) ++stats_.frames_sent;
+  }
+  if (out_.empty()) return;
+  writing_ = true;
+  asio::async_write(*stream_, asio::buffer(out_), [this, self = shared_from_this()](auto ec, size_t) {
+    writing_ = false;
+    if (ec) return fail("write", ec);
+    pump();
+  });
+}
+
+void PeerLink::read_acks() {
+  stream_->async_read_some(asio::buffer(in_), [this, self = shared_from_this()](auto ec, size_t n) {
+    if (ec) return fail("read", ec);
+    decoder_.feed(in_, n);
+    for (bool none = false;;) {
+      auto f = decoder_.next(none);
+      if (none) break;
+      if (!f || f->type != FrameType::Ack) return fail("bad frame from peer", asio::error::invalid_argument);
+      auto seq = parse_ack(f->body);
+      if (!seq || *seq >= next_seq_) return fail("bad ack from peer", asio::error::invalid_argument);
+      stats_.frames_acked += *seq > acked_ ? *seq - acked_ : 0;
+      acked_ = std::max(acked_, *seq);
+    }
+    pump();
+    read_acks();
+  });
+}
+
+}  // namespace elastic::sync

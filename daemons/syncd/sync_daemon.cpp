@@ -1,0 +1,211 @@
+#include "elastic/sync_daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/strand.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "elastic/peer_session.h"
+#include "elastic/sync_log.h"
+
+namespace elastic::sync {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+void log_line(const std::string& msg) { std::fprintf(stderr, "elastic-syncd: %s\n", msg.c_str()); }
+
+SyncDaemon::SyncDaemon(asio::io_context& io, SyncdConfig cfg)
+    : io_(io),
+      cfg_(std::move(cfg)),
+      server_tls_(asio::ssl::context::tls_server),
+      client_tls_(asio::ssl::context::tls_client) {}
+
+SyncDaemon::~SyncDaemon() { stop(); }
+
+Result<void> SyncDaemon::start() {
+  for (auto* ctx : {&server_tls_, &client_tls_})
+    if (auto ok = setup_tls(*ctx, cfg_.ca, cfg_.cert, cfg_.key); !ok) return ok;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(cfg_.listen_host, ec);
+  if (ec) return make_error("listen address '" + cfg_.listen_host + "': " + ec.message());
+  peer_acceptor_ = std::make_unique<tcp::acceptor>(io_);
+  tcp::endpoint ep(addr, cfg_.listen_port);
+  peer_acceptor_->open(ep.protocol(), ec);
+  if (!ec) peer_acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) peer_acceptor_->bind(ep, ec);
+  if (!ec) peer_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error("cannot listen on " + cfg_.listen_host + ":" + std::to_string(cfg_.listen_port) + ": " + ec.message());
+
+  ::unlink(cfg_.socket.c_str());
+  local_acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
+  const mode_t old = ::umask(077);  // the socket is created 0600: it carries key material
+  local_acceptor_->open(asio::local::stream_protocol(), ec);
+  if (!ec) local_acceptor_->bind(asio::local::stream_protocol::endpoint(cfg_.socket), ec);
+  ::umask(old);
+  if (!ec) local_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error("cannot create the local socket " + cfg_.socket + ": " + ec.message());
+
+  if (!cfg_.metrics.empty()) {
+    auto colon = cfg_.metrics.rfind(':');
+    tcp::endpoint mep(asio::ip::make_address(cfg_.metrics.substr(0, colon), ec),
+                      static_cast<uint16_t>(std::stoi(cfg_.metrics.substr(colon + 1))));
+    if (ec) return make_error("metrics address '" + cfg_.metrics + "': " + ec.message());
+    metrics_acceptor_ = std::make_unique<tcp::acceptor>(io_);
+    metrics_acceptor_->open(mep.protocol(), ec);
+    if (!ec) metrics_acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) metrics_acceptor_->bind(mep, ec);
+    if (!ec) metrics_acceptor_->listen(16, ec);
+    if (ec) return make_error("cannot listen for metrics on " + cfg_.metrics + ": " + ec.message());
+    accept_metrics();
+  }
+  accept_peers();
+  accept_local();
+  for (const auto& p : cfg_.peers) {
+    auto link = std::make_shared<PeerLink>(*this, io_, client_tls_, p);
+    links_[p.name] = link;
+    link->start();
+  }
+  log_line("node " + cfg_.node + " listening on " + cfg_.listen_host + ":" + std::to_string(cfg_.listen_port) +
+           ", local socket " + cfg_.socket + ", " + std::to_string(cfg_.peers.size()) + " peers");
+  return {};
+}
+
+void SyncDaemon::stop() {
+  boost::system::error_code ec;
+  for (auto& [n, l] : links_) l->stop();
+  if (peer_acceptor_) peer_acceptor_->close(ec);
+  if (local_acceptor_) local_acceptor_->close(ec);
+  if (metrics_acceptor_) metrics_acceptor_->close(ec);
+}
+
+void SyncDaemon::accept_peers() {
+  peer_acceptor_->async_accept(asio::make_strand(io_), [this](auto ec, tcp::socket sock) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      boost::system::error_code e2;
+      auto remote = sock.remote_endpoint(e2);
+      std::string who = e2 ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
+      auto stream = std::make_unique<TlsStream>(std::move(sock), server_tls_);
+      std::make_shared<PeerSession>(*this, std::move(stream), who)->start();
+    }
+    accept_peers();
+  });
+}
+
+void SyncDaemon::accept_local() {
+  local_acceptor_->async_accept([this](auto ec, asio::local::stream_protocol::socket sock) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      auto s = std::make_shared<LocalSession>(*this, std::move(sock));
+      std::erase_if(locals_, [](auto& w) { return w.expired(); });
+      locals_.push_back(s);
+      s->start();
+    }
+    accept_local();
+  });
+}
+
+void SyncDaemon::accept_metrics() {
+  metrics_acceptor_->async_accept([this](auto ec, tcp::socket sock) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      // Read the request head (any path answers), then send the metrics and close.
+      auto s = std::make_shared<tcp::socket>(std::move(sock));
+      auto req = std::make_shared<asio::streambuf>(8192);
+      asio::async_read_until(*s, *req, "\r\n\r\n", [this, s, req](auto ec, size_t) {
+        if (ec) return;
+        auto body = std::make_shared<std::string>(
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nConnection: close\r\n\r\n" + metrics());
+        asio::async_write(*s, asio::buffer(*body), [s, body](auto, size_t) {
+          boost::system::error_code e;
+          s->shutdown(tcp::socket::shutdown_both, e);
+        });
+      });
+    }
+    accept_metrics();
+  });
+}
+
+bool SyncDaemon::is_peer(const std::string& name) const { return links_.count(name) > 0; }
+
+bool SyncDaemon::is_alternate(const std::string& vpn_id, const std::string& peer) const {
+  for (const auto& a : alternates(vpn_id, cfg_.node, cfg_.members, cfg_.replicas))
+    if (a == peer) return true;
+  return false;
+}
+
+Result<void> SyncDaemon::publish(std::string_view bytes) {
+  std::string id;
+  auto r = table_.apply(bytes, &id);
+  if (!r) {
+    ++stats_.errors;
+    return r.error();
+  }
+  ++stats_.published;
+  if (*r == Applied::Stale) {
+    ++stats_.stale;
+    return {};
+  }
+  for (const auto& a : alternates(id, cfg_.node, cfg_.members, cfg_.replicas))
+    if (auto it = links_.find(a); it != links_.end()) it->second->mark(id);
+  return {};
+}
+
+Result<Applied> SyncDaemon::receive(const std::string& /*peer*/, std::string_view bytes) {
+  auto r = table_.apply(bytes);
+  if (!r) {
+    ++stats_.errors;
+    return r;
+  }
+  ++stats_.received;
+  if (*r == Applied::Stale) {
+    ++stats_.stale;
+    return r;
+  }
+  const std::string copy(bytes);
+  for (auto& w : locals_)
+    if (auto s = w.lock(); s && s->open()) {
+      s->deliver(copy);
+      ++stats_.delivered;
+    }
+  return r;
+}
+
+std::string SyncDaemon::status() const {
+  std::string out = "node " + cfg_.node + "\ncontexts " + std::to_string(table_.contexts()) + "\nentries " +
+                    std::to_string(table_.size()) + "\ndigest " + table_.digest() + "\n";
+  for (const auto& [name, l] : links_)
+    out += "peer " + name + (l->connected() ? " connected" : " disconnected") + " pending " +
+           std::to_string(l->pending()) + " unacked " + std::to_string(l->unacked()) + " resyncs " +
+           std::to_string(l->stats().resyncs) + "\n";
+  return out;
+}
+
+std::string SyncDaemon::metrics() const {
+  std::string m;
+  auto add = [&](const std::string& name, const std::string& help, const std::string& labels, uint64_t v) {
+    if (labels.empty() || m.find("# HELP " + name + " ") == std::string::npos)
+      m += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
+    m += name + labels + " " + std::to_string(v) + "\n";
+  };
+  add("elastic_syncd_contexts", "VPN contexts held (own and replicas)", "", table_.contexts());
+  add("elastic_syncd_updates_in", "envelopes applied (local producer and peers)", "", stats_.published + stats_.received);
+  add("elastic_syncd_updates_stale", "envelopes ignored as not newer", "", stats_.stale);
+  add("elastic_syncd_errors", "refused frames, envelopes and connections", "", stats_.errors);
+  for (const auto& [name, l] : links_) {
+    const std::string lb = "{peer=\"" + name + "\"}";
+    add("elastic_syncd_peer_connected", "1 if the link to the peer is up", lb, l->connected());
+    add("elastic_syncd_peer_lag", "VPNs pending plus frames unacknowledged for the peer", lb, l->pending() + l->unacked());
+    add("elastic_syncd_updates_out", "frames sent to the peer", lb, l->stats().frames_sent);
+    add("elastic_syncd_resyncs", "bulk resyncs sent to the peer", lb, l->stats().resyncs);
+  }
+  return m;
+}
+
+}  // namespace elastic::sync

@@ -1,0 +1,83 @@
+#include "elastic/sync_frame.h"
+
+namespace elastic::sync {
+namespace {
+
+void put_u32(std::string& s, uint32_t v) {
+  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
+}
+
+void put_u64(std::string& s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
+}
+
+uint64_t get_be(std::string_view s, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+bool known(uint8_t t) { return t >= 1 && t <= 4; }
+
+}  // namespace
+
+std::string encode_frame(FrameType type, std::string_view body) {
+  std::string out;
+  out.reserve(5 + body.size());
+  put_u32(out, static_cast<uint32_t>(body.size() + 1));
+  out.push_back(static_cast<char>(type));
+  out.append(body);
+  return out;
+}
+
+std::string encode_data(uint64_t seq, std::string_view envelope) {
+  std::string body;
+  body.reserve(8 + envelope.size());
+  put_u64(body, seq);
+  body.append(envelope);
+  return encode_frame(FrameType::Data, body);
+}
+
+std::string encode_ack(uint64_t seq) {
+  std::string body;
+  put_u64(body, seq);
+  return encode_frame(FrameType::Ack, body);
+}
+
+Result<std::pair<uint64_t, std::string_view>> split_data(std::string_view body) {
+  if (body.size() < 8) return make_error("data frame shorter than its sequence number");
+  return std::pair<uint64_t, std::string_view>{get_be(body, 8), body.substr(8)};
+}
+
+Result<uint64_t> parse_ack(std::string_view body) {
+  if (body.size() != 8) return make_error("ack frame of " + std::to_string(body.size()) + " bytes (expected 8)");
+  return get_be(body, 8);
+}
+
+Result<Frame> FrameDecoder::next(bool& none) {
+  none = false;
+  std::string_view rest(buf_.data() + pos_, buf_.size() - pos_);
+  if (rest.size() < 5) {
+    none = true;
+    return make_error("incomplete");
+  }
+  const uint64_t len = get_be(rest, 4);
+  const auto type = static_cast<uint8_t>(rest[4]);
+  if (len == 0 || len - 1 > kMaxFrameBody)
+    return make_error("frame length " + std::to_string(len) + " out of range (1.." +
+                      std::to_string(kMaxFrameBody + 1) + ")");
+  if (!known(type)) return make_error("unknown frame type " + std::to_string(type));
+  if (rest.size() < 4 + len) {
+    none = true;
+    return make_error("incomplete");
+  }
+  Frame f{static_cast<FrameType>(type), std::string(rest.substr(5, len - 1))};
+  pos_ += 4 + len;
+  if (pos_ > (1u << 16) && pos_ * 2 > buf_.size()) {  // compact now and then
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  return f;
+}
+
+}  // namespace elastic::sync

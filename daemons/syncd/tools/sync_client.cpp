@@ -1,0 +1,298 @@
+// elastic-sync-client: a stand-in for the charon plugin on syncd's local socket, for tests and
+// benchmarks. It publishes synthetic VPN contexts, listens for replicas, asks for status, and
+// computes which VPNs a node should hold (the same placement rule as the daemon).
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "elastic/placement.h"
+#include "elastic/replica_table.h"
+#include "elastic/settings.h"
+#include "elastic/sync_frame.h"
+#include "elastic/syncd_config.h"
+
+using namespace elastic;
+using namespace elastic::sync;
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: elastic-sync-client COMMAND [OPTIONS]
+  publish --socket S --node N --count C [--version V] [--epoch E] [--counters K] [--delete D]
+                     [--rate R]   publish C contexts "N/1".."N/C" at version V (then K counter
+                                  updates each, then delete the first D); R: per second, 0 = max
+  listen  --socket S --count C [--timeout-ms T]   wait for C replicas, print how many came
+  status  --socket S                              print the daemon's status
+  expect  --config F --node X --history ORIGIN:COUNT:VERSION:COUNTERS:DELETE[,...]
+                                                  digest node X should show after those publish runs
+  raw     --socket S HEX                          send raw bytes, print what comes back
+)";
+
+std::map<std::string, std::string> opts(int argc, char** argv, std::vector<std::string>& pos) {
+  std::map<std::string, std::string> o;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0 && i + 1 < argc) o[a] = argv[++i];
+    else pos.push_back(a);
+  }
+  return o;
+}
+
+uint64_t num(std::map<std::string, std::string>& o, const char* k, uint64_t def) {
+  return o.count(k) ? std::strtoull(o[k].c_str(), nullptr, 10) : def;
+}
+
+int connect_unix(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    std::perror(("connect " + path).c_str());
+    std::exit(1);
+  }
+  return fd;
+}
+
+bool write_all(int fd, const std::string& s) {
+  for (size_t off = 0; off < s.size();) {
+    ssize_t w = write(fd, s.data() + off, s.size() - off);
+    if (w <= 0) return false;
+    off += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// A synthetic, valid context: one IKE_SA with one CHILD_SA (dummy keys of realistic size).
+v1::Envelope context(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version) {
+  v1::Envelope env;
+  env.set_schema(v1::SCHEMA_VERSION_1);
+  env.set_origin_node(node);
+  env.set_epoch(epoch);
+  env.set_version(version);
+  env.set_kind(v1::ENVELOPE_KIND_UPSERT);
+  env.set_vpn_id(node + "/" + std::to_string(i));
+  auto* ike = env.mutable_context()->mutable_ike_sa();
+  ike->set_spi_i(0x1000000000000000ULL + i);
+  ike->set_spi_r(0x2000000000000000ULL + i);
+  ike->set_role(v1::IKE_ROLE_RESPONDER);
+  ike->set_ike_version(2);
+  ike->mutable_algorithms()->set_encryption(20);
+  ike->mutable_algorithms()->set_prf(5);
+  ike->mutable_algorithms()->set_dh_group(31);
+  ike->mutable_keys()->set_shared_secret(std::string(32, 's'));
+  ike->mutable_keys()->set_nonce_i(std::string(32, 'i'));
+  ike->mutable_keys()->set_nonce_r(std::string(32, 'r'));
+  ike->mutable_local_id()->set_type(2);
+  ike->mutable_local_id()->set_data("sg.example.net");
+  ike->mutable_remote_id()->set_type(3);
+  ike->mutable_remote_id()->set_data("user" + std::to_string(i) + "@example.net");
+  ike->mutable_local()->set_address(std::string("\xcb\x00\x71\x01", 4));
+  ike->mutable_local()->set_port(4500);
+  ike->mutable_remote()->set_address(std::string("\xc6\x33\x00\x00", 4));
+  ike->mutable_remote()->set_port(static_cast<uint32_t>(1024 + i % 60000));
+  ike->set_peer_cfg("rw");
+  ike->mutable_message_ids()->set_respond(2);
+  auto* c = ike->add_child_sas();
+  c->set_child_cfg("net");
+  c->set_spi_in(static_cast<uint32_t>(0xc0000000u + i));
+  c->set_spi_out(static_cast<uint32_t>(0xd0000000u + i));
+  c->set_protocol(v1::CHILD_PROTOCOL_ESP);
+  c->set_mode(v1::CHILD_MODE_TUNNEL);
+  c->mutable_algorithms()->set_encryption(20);
+  c->mutable_keys()->set_encryption_i(std::string(20, 'e'));
+  c->mutable_keys()->set_encryption_r(std::string(20, 'f'));
+  for (auto* ts : {c->add_local_ts(), c->add_remote_ts()}) {
+    ts->set_from_address(std::string("\x0a\x00\x00\x00", 4));
+    ts->set_to_address(std::string("\x0a\xff\xff\xff", 4));
+    ts->set_to_port(65535);
+  }
+  return env;
+}
+
+v1::Envelope counters(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version, uint32_t oseq) {
+  v1::Envelope env;
+  env.set_schema(v1::SCHEMA_VERSION_1);
+  env.set_origin_node(node);
+  env.set_epoch(epoch);
+  env.set_version(version);
+  env.set_kind(v1::ENVELOPE_KIND_COUNTERS);
+  env.set_vpn_id(node + "/" + std::to_string(i));
+  env.set_sent_at_us(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
+  env.mutable_counters()->mutable_message_ids()->set_respond(2);
+  auto* cc = env.mutable_counters()->add_child_sas();
+  cc->set_spi_in(static_cast<uint32_t>(0xc0000000u + i));
+  cc->set_spi_out(static_cast<uint32_t>(0xd0000000u + i));
+  cc->mutable_replay_out()->set_oseq(oseq);
+  return env;
+}
+
+v1::Envelope deletion(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version) {
+  v1::Envelope env;
+  env.set_schema(v1::SCHEMA_VERSION_1);
+  env.set_origin_node(node);
+  env.set_epoch(epoch);
+  env.set_version(version);
+  env.set_kind(v1::ENVELOPE_KIND_DELETE);
+  env.set_vpn_id(node + "/" + std::to_string(i));
+  return env;
+}
+
+// Every envelope the publish command sends, in order (expect replays the same list).
+template <typename F>
+void for_each_envelope(const std::string& node, std::map<std::string, std::string>& o, F&& f) {
+  const uint64_t count = num(o, "--count", 10), version = num(o, "--version", 1), epoch = num(o, "--epoch", 1);
+  const uint64_t ctr = num(o, "--counters", 0), del = num(o, "--delete", 0);
+  for (uint64_t i = 1; i <= count; ++i) f(encode_envelope(context(node, i, epoch, version)));
+  for (uint64_t k = 1; k <= ctr; ++k)
+    for (uint64_t i = 1; i <= count; ++i) f(encode_envelope(counters(node, i, epoch, version + k, static_cast<uint32_t>(k * 1000))));
+  for (uint64_t i = 1; i <= del && i <= count; ++i) f(encode_envelope(deletion(node, i, epoch, version + ctr + 1)));
+}
+
+int cmd_publish(std::map<std::string, std::string>& o) {
+  int fd = connect_unix(o["--socket"]);
+  const double rate = static_cast<double>(num(o, "--rate", 0));
+  uint64_t seq = 0;
+  std::string batch;
+  auto t0 = std::chrono::steady_clock::now();
+  for_each_envelope(o["--node"], o, [&](const std::string& env) {
+    batch += encode_data(++seq, env);
+    if (rate > 0) {
+      write_all(fd, batch);
+      batch.clear();
+      auto due = t0 + std::chrono::duration<double>(static_cast<double>(seq) / rate);
+      while (std::chrono::steady_clock::now() < due) usleep(50);
+    } else if (batch.size() > 256 * 1024) {
+      write_all(fd, batch);
+      batch.clear();
+    }
+  });
+  write_all(fd, batch);
+  // Wait for the daemon's ack of the last one: everything was applied locally.
+  FrameDecoder dec;
+  char buf[4096];
+  for (uint64_t acked = 0; acked < seq;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) return std::fprintf(stderr, "publish: connection closed after ack %llu\n", (unsigned long long)acked), 1;
+    dec.feed(buf, static_cast<size_t>(n));
+    for (bool none = false;;) {
+      auto f = dec.next(none);
+      if (none) break;
+      if (f && f->type == FrameType::Ack) acked = *parse_ack(f->body);
+    }
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("published %llu envelopes in %.3f s\n", (unsigned long long)seq, s);
+  close(fd);
+  return 0;
+}
+
+int cmd_listen(std::map<std::string, std::string>& o) {
+  int fd = connect_unix(o["--socket"]);
+  const uint64_t want = num(o, "--count", 1);
+  const int timeout = static_cast<int>(num(o, "--timeout-ms", 10000));
+  timeval tv{timeout / 1000, (timeout % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  FrameDecoder dec;
+  char buf[65536];
+  uint64_t got = 0;
+  std::printf("listening\n");
+  std::fflush(stdout);
+  while (got < want) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    dec.feed(buf, static_cast<size_t>(n));
+    for (bool none = false;;) {
+      auto f = dec.next(none);
+      if (none) break;
+      if (f && f->type == FrameType::Data) ++got;
+    }
+  }
+  std::printf("received %llu replicas\n", (unsigned long long)got);
+  return got >= want ? 0 : 1;
+}
+
+int cmd_status(std::map<std::string, std::string>& o, bool raw, const std::vector<std::string>& pos) {
+  int fd = connect_unix(o["--socket"]);
+  std::string req;
+  if (raw) {
+    for (size_t i = 0; i + 1 < pos.at(0).size(); i += 2) req.push_back(static_cast<char>(std::stoi(pos[0].substr(i, 2), nullptr, 16)));
+  } else {
+    req = encode_frame(FrameType::Status, "");
+  }
+  write_all(fd, req);
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  FrameDecoder dec;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      std::printf("connection closed\n");
+      return raw ? 0 : 1;
+    }
+    dec.feed(buf, static_cast<size_t>(n));
+    bool none = false;
+    auto f = dec.next(none);
+    if (!none && f && f->type == FrameType::Status) {
+      std::fputs(f->body.c_str(), stdout);
+      return 0;
+    }
+  }
+}
+
+int cmd_expect(std::map<std::string, std::string>& o) {
+  auto settings = Settings::load(o["--config"]);
+  if (!settings) return std::fprintf(stderr, "%s\n", settings.error().message.c_str()), 1;
+  auto cfg = load_syncd_config(*settings);
+  if (!cfg) return std::fprintf(stderr, "%s\n", cfg.error().message.c_str()), 1;
+  const std::string node = o["--node"];
+  ReplicaTable t;
+  // --history ORIGIN:COUNT:VERSION:COUNTERS:DELETE[,...]: everything published, in order
+  std::string list = o["--history"];
+  for (size_t start = 0; start < list.size();) {
+    size_t comma = list.find(',', start);
+    std::string h = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? list.size() : comma + 1;
+    std::vector<std::string> f;
+    for (size_t p = 0; p <= h.size();) {
+      size_t c = h.find(':', p);
+      f.push_back(h.substr(p, c == std::string::npos ? std::string::npos : c - p));
+      p = c == std::string::npos ? h.size() + 1 : c + 1;
+    }
+    if (f.size() != 5) return std::fprintf(stderr, "bad history '%s'\n", h.c_str()), 2;
+    std::map<std::string, std::string> ho{{"--count", f[1]}, {"--version", f[2]}, {"--counters", f[3]}, {"--delete", f[4]}};
+    const std::string origin = f[0];
+    for_each_envelope(origin, ho, [&](const std::string& env) {
+      const std::string id = decode_envelope(env)->vpn_id();
+      bool mine = origin == node;
+      for (const auto& a : alternates(id, origin, cfg->members, cfg->replicas)) mine |= a == node;
+      if (mine) (void)t.apply(env);
+    });
+  }
+  std::printf("contexts %zu\nentries %zu\ndigest %s\n", t.contexts(), t.size(), t.digest().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help")) return std::fputs(kUsage, stdout), argc < 2 ? 2 : 0;
+  std::vector<std::string> pos;
+  auto o = opts(argc, argv, pos);
+  std::string cmd = argv[1];
+  if (cmd == "publish") return cmd_publish(o);
+  if (cmd == "listen") return cmd_listen(o);
+  if (cmd == "status") return cmd_status(o, false, pos);
+  if (cmd == "raw") return cmd_status(o, true, pos);
+  if (cmd == "expect") return cmd_expect(o);
+  return std::fputs(kUsage, stderr), 2;
+}

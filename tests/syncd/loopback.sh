@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Three elastic-syncd on loopback, each with its own stand-in producer (elastic-sync-client):
+# contexts reach exactly their alternates; a peer killed and restarted mid-stream ends up with
+# the same set (digests); repeated reconnects lose nothing; bad peers and bad frames are refused
+# without disturbing anything.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+d=$(mktemp -d /tmp/syncd-test.XXXXXX)
+base=$((20000 + $$ % 20000))
+nodes="sg1 sg2 sg3"
+trap 'for n in $nodes sg4 rogue; do [ -f "$d/$n.pid" ] && syncd_kill "$d" $n; done; rm -rf "$d"' EXIT
+
+syncd_certs "$d" sg1 sg2 sg3 sg4
+for n in $nodes; do syncd_conf "$d" $n $base 1 $nodes; done
+for n in $nodes; do syncd_start "$d" $n; done
+
+HISTORY=""
+# pub NODE COUNT VERSION COUNTERS DELETE [--rate R]: publish on NODE and remember it; pub_bg
+# runs it in the background (remembered here: a background job cannot change HISTORY).
+publish() { "$CLIENT" publish --socket "$d/$1.sock" --node $1 --count $2 --version $3 --counters $4 --delete $5 "${@:6}" >/dev/null; }
+pub() { publish "$@"; HISTORY+="${HISTORY:+,}$1:$2:$3:$4:$5"; }
+pub_bg() { HISTORY+="${HISTORY:+,}$1:$2:$3:$4:$5"; publish "$@" & feeder=$!; }
+check_all() {
+	local n want
+	for n in $nodes; do
+		want=$("$CLIENT" expect --config "$d/sg1.conf" --node $n --history "$HISTORY" | awk '/^digest/ { print $2 }')
+		wait_digest "$d" $n "$want" 30 || fail "$n does not hold exactly what it should ($1)"
+	done
+	pass "$1"
+}
+
+# 1. contexts reach exactly their alternates (with counter updates and deletes)
+for n in $nodes; do pub $n 300 1 3 20; done
+check_all "each node holds exactly its own VPNs and those it is alternate for (digests match)"
+for n in $nodes; do
+	c=$(syncd_status "$d" $n | awk '/^contexts/ { print $2 }')
+	[ "$c" -gt 400 ] && [ "$c" -lt 700 ] || fail "$n holds $c contexts (own 280 + about 280 replicas)"
+done
+pass "replicas spread over both peers (one alternate per VPN)"
+
+# 2. a peer killed mid-stream and restarted gets a bulk resync; its own producer re-publishes
+pub_bg sg1 300 10 0 0 --rate 3000
+sleep 0.03
+syncd_kill "$d" sg2
+wait $feeder
+syncd_start "$d" sg2
+pub sg2 300 1 3 20
+check_all "after kill -9 and restart of sg2 mid-stream, every node holds the expected set"
+
+# 3. repeated reconnects while updates flow: nothing lost, nothing applied out of order
+pub_bg sg1 300 20 2 0 --rate 4000
+for i in 1 2 3; do
+	sleep 0.05
+	syncd_kill "$d" sg3
+	syncd_start "$d" sg3
+done
+wait $feeder
+pub sg3 300 1 3 20
+check_all "after sg3 was restarted 3 times during a stream, every node holds the expected set"
+
+# 4. security: a CA-signed certificate of a non-member, a self-signed "sg2", plaintext
+syncd_conf "$d" sg4 $base 1 $nodes sg4
+"$SYNCD" --config "$d/sg4.conf" >"$d/sg4.log" 2>&1 &
+echo $! >"$d/sg4.pid"
+mkdir -p "$d/rogue" && syncd_certs "$d/rogue" sg2
+sed "s#$d/sg2#$d/rogue/sg2#g; s#$d/ca.pem#$d/rogue/ca.pem#; s#$d/sg2.sock#$d/rogue.sock#; s#sg2.sock#rogue.sock#" \
+	"$d/sg2.conf" | sed "s#127.0.0.1:$((base + 1)) }#127.0.0.1:$((base + 50)) }#" >"$d/rogue.conf"
+"$SYNCD" --config "$d/rogue.conf" >"$d/rogue.log" 2>&1 &
+echo $! >"$d/rogue.pid"
+exec 3<>"/dev/tcp/127.0.0.1/$base" && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && exec 3>&-
+sleep 2
+grep -q "certificate for 'sg4' is not a cluster member" "$d/sg1.log" || fail "sg1 accepted or did not log the non-member sg4"
+pass "a non-member's certificate is refused and logged"
+grep -q "TLS handshake failed" "$d/sg1.log" || fail "sg1 did not refuse the self-signed peer / plaintext"
+pass "a self-signed peer and a plaintext client are refused at the TLS handshake"
+
+# 5. malformed, truncated and oversized frames on the local socket close that connection only
+for frame in 00000000 02 7fffffff02 0000000509deadbeef 0000000a0200000000000000017878; do
+	out=$("$CLIENT" raw --socket "$d/sg1.sock" "$frame")
+	[ "$out" = "connection closed" ] || fail "frame $frame: $out"
+done
+grep -q "local client closed: malformed frame: frame length 2147483647 out of range" "$d/sg1.log" ||
+	fail "no clear log line for an oversized frame"
+grep -q "refused envelope" "$d/sg1.log" || fail "no clear log line for a garbage envelope"
+pass "malformed/oversized frames and garbage envelopes close only that connection, with a clear log line"
+check_all "after the attacks every node still holds the expected set"
+for n in $nodes; do kill -0 "$(cat "$d/$n.pid")" || fail "$n died"; done
+pass "all daemons still run"
+
+# 6. the Prometheus endpoint
+exec 3<>"/dev/tcp/127.0.0.1/$((base + 101))"
+printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+m=$(cat <&3)
+exec 3>&-
+grep -q '^elastic_syncd_contexts [0-9]' <<<"$m" || fail "metrics: $m"
+grep -q '^elastic_syncd_peer_connected{peer="sg2"} 1' <<<"$m" || fail "metrics: $m"
+pass "Prometheus text endpoint reports contexts and peers"
