@@ -11,7 +11,6 @@
 
 namespace elastic {
 
-namespace v1 = ::elastic::v1;
 
 // Upper bound of one encoded envelope: a VPN with many CHILD_SAs is a few KiB; anything near this
 // is garbage or an attack, refused before protobuf allocates for it.

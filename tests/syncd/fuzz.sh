@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the frame/envelope fuzzer for a bounded number of inputs from a seed corpus of valid frames.
-# ELASTIC_FUZZ_RUNS sets the count (default 200000); a crash leaves its input in the work dir.
+# ELASTIC_FUZZ_RUNS sets the count (default 500000); a crash leaves its input in the work dir.
 set -euo pipefail
 fuzzer=$1
 work=$(mktemp -d /tmp/frame-fuzz.XXXXXX)
@@ -12,4 +12,4 @@ printf '\000\000\000\011\003\000\000\000\000\000\000\000\007' >"$work/corpus/ack
 printf '\000\000\000\001\004' >"$work/corpus/status"
 printf '\000\000\000\027\002\000\000\000\000\000\000\000\001\010\001\022\003sg1\030\001\040\001\050\003\062\001v' >"$work/corpus/data"
 cd "$work"
-"$fuzzer" -runs="${ELASTIC_FUZZ_RUNS:-200000}" -max_len=4096 -timeout=10 -print_final_stats=1 corpus 2>&1 | tail -n 12
+"$fuzzer" -runs="${ELASTIC_FUZZ_RUNS:-500000}" -max_len=4096 -timeout=10 -print_final_stats=1 corpus 2>&1 | tail -n 12
