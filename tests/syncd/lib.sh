@@ -59,10 +59,10 @@ syncd_status() { "$CLIENT" status --socket "$1/$2.sock"; }
 # wait_digest DIR NODE EXPECTED_DIGEST [SECONDS]: until the node holds exactly that set.
 wait_digest() {
 	local i got
-	for i in $(seq $((${4:-20} * 10))); do
+	for i in $(seq $((${4:-20} * 50))); do
 		got=$(syncd_status "$1" "$2" 2>/dev/null | awk '/^digest/ { print $2 }')
 		[ "$got" = "$3" ] && return 0
-		sleep 0.1
+		sleep 0.02
 	done
 	syncd_status "$1" "$2" >&2
 	return 1

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -204,19 +205,32 @@ int cmd_listen(std::map<std::string, std::string>& o) {
   FrameDecoder dec;
   char buf[65536];
   uint64_t got = 0;
+  std::vector<double> lat_ms;  // publish-to-delivery latency of counter updates (sent_at_us)
   std::printf("listening\n");
   std::fflush(stdout);
   while (got < want) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n <= 0) break;
     dec.feed(buf, static_cast<size_t>(n));
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
     for (bool none = false;;) {
       auto f = dec.next(none);
       if (none) break;
-      if (f && f->type == FrameType::Data) ++got;
+      if (!f || f->type != FrameType::Data) continue;
+      ++got;
+      v1::Envelope env;
+      auto d = split_data(f->body);
+      if (d && env.ParseFromArray(d->second.data(), static_cast<int>(d->second.size())) && env.sent_at_us())
+        lat_ms.push_back(static_cast<double>(now - static_cast<int64_t>(env.sent_at_us())) / 1000.0);
     }
   }
   std::printf("received %llu replicas\n", (unsigned long long)got);
+  if (!lat_ms.empty()) {
+    std::sort(lat_ms.begin(), lat_ms.end());
+    auto pct = [&](double p) { return lat_ms[static_cast<size_t>(p * static_cast<double>(lat_ms.size() - 1))]; };
+    std::printf("latency_ms p50 %.3f p99 %.3f max %.3f n %zu\n", pct(0.5), pct(0.99), lat_ms.back(), lat_ms.size());
+  }
   return got >= want ? 0 : 1;
 }
 
