@@ -7,6 +7,7 @@
 #include "elastic_core.h"
 #include "elastic_listener.h"
 #include "elastic_store.h"
+#include "elastic_sync.h"
 
 #include <daemon.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@ struct private_elastic_plugin_t {
 	elastic_store_t *store;
 	elastic_listener_t *listener;
 	elastic_control_t *control;
+	elastic_sync_t *sync;
 };
 
 METHOD(plugin_t, get_name, char*,
@@ -47,12 +49,14 @@ static void start(private_elastic_plugin_t *this)
 	this->listener = elastic_listener_create(this->store);
 	charon->bus->add_listener(charon->bus, &this->listener->listener);
 	this->control = elastic_control_create(this->store, this->listener, uri, margin);
+	this->sync = elastic_sync_create(this->store, this->listener);
 	DBG1(DBG_CFG, "elastic plugin %s (context schema v%d, strongSwan %s) active, node '%s'",
 		 elastic_core_version(), elastic_core_schema_version(), VERSION, node);
 }
 
 static void stop(private_elastic_plugin_t *this)
 {
+	DESTROY_IF(this->sync);
 	DESTROY_IF(this->control);
 	if (this->listener)
 	{
@@ -63,6 +67,7 @@ static void stop(private_elastic_plugin_t *this)
 	{
 		elastic_store_destroy(this->store);
 	}
+	this->sync = NULL;
 	this->control = NULL;
 	this->listener = NULL;
 	this->store = NULL;

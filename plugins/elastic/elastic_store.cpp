@@ -43,6 +43,12 @@ struct elastic_store_t {
   std::map<uint32_t, bool> child_initiator;      // by CHILD_SA unique id
   // Message IDs seen by the message hook, also before the IKE_SA is complete (by IKE_SA uid).
   std::map<uint32_t, std::pair<uint32_t, uint32_t>> mids;
+  void (*observer)(void*, uint32_t) = nullptr;
+  void* observer_data = nullptr;
+  // Tells the sync link that a VPN owned here changed (called with mu held; it only queues).
+  void changed(uint32_t uid, const Entry& e) {
+    if (observer && e.role == ELASTIC_ROLE_ACTIVE) observer(observer_data, uid);
+  }
 
   ~elastic_store_t() {
     for (auto& [id, e] : vpns) elastic::wipe_keys(e.ctx);
@@ -144,6 +150,7 @@ void elastic_store_update(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t* s
   e.ctx = std::move(snap->msg);
   ++e.version;
   elastic_ctx_destroy(snap);
+  s->changed(ike_uid, e);
 }
 
 void elastic_store_message_ids(elastic_store_t* s, uint32_t ike_uid, uint32_t initiate, uint32_t respond) {
@@ -158,6 +165,7 @@ void elastic_store_message_ids(elastic_store_t* s, uint32_t ike_uid, uint32_t in
   m->set_initiate(initiate);
   m->set_respond(respond);
   ++it->second.version;
+  s->changed(ike_uid, it->second);
 }
 
 void elastic_store_rekeyed(elastic_store_t* s, uint32_t old_uid, uint32_t new_uid) {
@@ -196,6 +204,83 @@ void elastic_store_activated(elastic_store_t* s, uint32_t ike_uid, uint64_t epoc
   it->second.role = ELASTIC_ROLE_ACTIVE;
   it->second.epoch = epoch;
   it->second.version = 1;
+  s->changed(ike_uid, it->second);
+}
+
+void elastic_store_set_observer(elastic_store_t* s, void (*cb)(void*, uint32_t), void* data) {
+  std::lock_guard lock(s->mu);
+  s->observer = cb;
+  s->observer_data = data;
+}
+
+size_t elastic_store_owned(elastic_store_t* s, uint32_t** ids) {
+  std::lock_guard lock(s->mu);
+  std::vector<uint32_t> out;
+  for (const auto& [uid, e] : s->vpns)
+    if (e.role == ELASTIC_ROLE_ACTIVE) out.push_back(uid);
+  *ids = static_cast<uint32_t*>(malloc(sizeof(uint32_t) * (out.size() + 1)));
+  std::copy(out.begin(), out.end(), *ids);
+  return out.size();
+}
+
+uint32_t elastic_store_find_vpn(elastic_store_t* s, const char* vpn_id) {
+  std::lock_guard lock(s->mu);
+  for (const auto& [uid, e] : s->vpns)
+    if (e.vpn_id == vpn_id) return uid;
+  return 0;
+}
+
+namespace {
+
+// The SAs a context describes: IKE SPIs and CHILD SPIs (a rekey changes them).
+std::string sa_signature(const v1::VpnContext& ctx) {
+  std::string sig = std::to_string(ctx.ike_sa().spi_i()) + "/" + std::to_string(ctx.ike_sa().spi_r());
+  for (const auto& c : ctx.ike_sa().child_sas()) sig += " " + std::to_string(c.spi_in()) + "/" + std::to_string(c.spi_out());
+  return sig;
+}
+
+}  // namespace
+
+int elastic_store_refresh_passive(elastic_store_t* s, uint32_t ike_uid, const void* data, size_t len) {
+  auto env = elastic::decode_envelope(std::string_view(static_cast<const char*>(data), len));
+  if (!env) return 0;
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  if (it == s->vpns.end() || it->second.role != ELASTIC_ROLE_PASSIVE) return 0;
+  Entry& e = it->second;
+  int result = 0;
+  if (std::pair(env->epoch(), env->version()) > std::pair(e.epoch, e.version)) {
+    auto* ike = e.ctx.mutable_ike_sa();
+    if (env->kind() == v1::ENVELOPE_KIND_COUNTERS) {
+      // newer message IDs and replay states for the SAs we hold
+      *ike->mutable_message_ids() = env->counters().message_ids();
+      for (const auto& cc : env->counters().child_sas())
+        for (auto& c : *ike->mutable_child_sas())
+          if (c.spi_in() == cc.spi_in()) {
+            *c.mutable_replay_in() = cc.replay_in();
+            *c.mutable_replay_out() = cc.replay_out();
+          }
+      result = 1;
+    } else if (env->kind() == v1::ENVELOPE_KIND_UPSERT && sa_signature(env->context()) == sa_signature(e.ctx)) {
+      elastic::wipe_keys(e.ctx);
+      e.ctx = std::move(*env->mutable_context());
+      result = 1;
+    } else {
+      result = -1;
+    }
+    if (result == 1) e.epoch = env->epoch(), e.version = env->version();
+  }
+  elastic::wipe_keys(*env);
+  return result;
+}
+
+char* elastic_envelope_peek(const void* data, size_t len, int* kind, char** vpn_id) {
+  auto env = elastic::decode_envelope(std::string_view(static_cast<const char*>(data), len));
+  if (!env) return dup_error(env.error().message);
+  *kind = env->kind();
+  *vpn_id = strdup(env->vpn_id().c_str());
+  elastic::wipe_keys(*env);
+  return nullptr;
 }
 
 void elastic_store_remove(elastic_store_t* s, uint32_t ike_uid) {

@@ -79,6 +79,27 @@ uint32_t elastic_store_find(elastic_store_t *store, const char *name);
 char *elastic_store_export(elastic_store_t *store, uint32_t ike_uid, unsigned char **out,
 						   size_t *len);
 
+/** Called with the IKE_SA uid whenever a VPN owned here changes (NULL to stop). */
+void elastic_store_set_observer(elastic_store_t *store, void (*cb)(void *data, uint32_t ike_uid),
+								void *data);
+
+/** The IKE_SA uids of the VPNs owned here (*ids malloc'ed); returns their number. */
+size_t elastic_store_owned(elastic_store_t *store, uint32_t **ids);
+
+/** The IKE_SA uid holding VPN vpn_id here, 0 if none. */
+uint32_t elastic_store_find_vpn(elastic_store_t *store, const char *vpn_id);
+
+/**
+ * A replica from syncd for a VPN held here passive. Returns 1 if it was applied to the stored
+ * context (same SAs: newer message IDs/counters), 0 if it is not newer, -1 if its SAs differ
+ * (rekeyed on the owner: the caller re-imports it).
+ */
+int elastic_store_refresh_passive(elastic_store_t *store, uint32_t ike_uid, const void *envelope,
+								  size_t len);
+
+/** Kind (elastic.v1.EnvelopeKind) and VPN id (malloc'ed) of a valid envelope, or an error text. */
+char *elastic_envelope_peek(const void *data, size_t len, int *kind, char **vpn_id);
+
 /** One line per VPN for `elasticctl list` (malloc'ed, no key material). */
 char *elastic_store_list(elastic_store_t *store);
 

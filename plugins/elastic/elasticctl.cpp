@@ -23,6 +23,7 @@
 
 #include "elastic/context_codec.h"
 #include "elastic/secure.h"
+#include "elastic/sync_frame.h"
 
 namespace {
 
@@ -55,6 +56,9 @@ commands:
                                          traffic to the target), release here, activate there
                                          with the final counters; prints the timings
   inspect FILE|-                         decode a context and print it without key material
+  sync-status [--syncd-socket PATH]      the local elastic-syncd: contexts held, digest, and per
+                                         peer: connected, pending VPNs, unacknowledged frames
+                                         (default socket /run/elastic/syncd.sock)
 
 exit status: 0 success, 1 error reported by the plugin or the system, 2 usage error
 )";
@@ -209,6 +213,37 @@ int cmd_inspect(const Args& a) {
   return 0;
 }
 
+int cmd_sync_status(const Args& a) {
+  std::string path = a.opt.count("--syncd-socket") ? a.opt.at("--syncd-socket") : "/run/elastic/syncd.sock";
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    if (fd >= 0) close(fd);
+    return fail("cannot connect to " + path + ": " + std::strerror(errno) + " (is elastic-syncd running?)");
+  }
+  std::string req = elastic::sync::encode_frame(elastic::sync::FrameType::Status, "");
+  elastic::sync::FrameDecoder dec;
+  char buf[65536];
+  bool ok = write_all(fd, req.data(), req.size());
+  for (bool none = true; ok;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    dec.feed(buf, static_cast<size_t>(n));
+    auto f = dec.next(none);
+    if (none) continue;
+    if (f && f->type == elastic::sync::FrameType::Status) {
+      std::fputs(f->body.c_str(), stdout);
+      close(fd);
+      return 0;
+    }
+    break;
+  }
+  close(fd);
+  return fail("no status from " + path);
+}
+
 int cmd_transfer(const Args& a, const std::string& sock) {
   std::string err;
   auto sel = selector(a, err);
@@ -291,13 +326,14 @@ int run(const Args& a) {
   }
   if (a.cmd == "transfer") return cmd_transfer(a, sock);
   if (a.cmd == "inspect") return cmd_inspect(a);
+  if (a.cmd == "sync-status") return cmd_sync_status(a);
   return usage_error(a.cmd.empty() ? "no command given" : "unknown command '" + a.cmd + "'");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  static const char* with_value[] = {"--socket", "--ike", "--ike-id", "--out", "--mode", "--margin", "--final", "--to", "--steer"};
+  static const char* with_value[] = {"--socket", "--ike", "--ike-id", "--out", "--mode", "--margin", "--final", "--to", "--steer", "--syncd-socket"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];

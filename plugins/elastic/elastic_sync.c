@@ -1,0 +1,128 @@
+#include "elastic_sync.h"
+#include "elastic_import.h"
+#include "elastic_synclink.h"
+
+#include <daemon.h>
+#include <threading/thread.h>
+
+/** elastic.v1.EnvelopeKind */
+#define KIND_UPSERT 1
+#define KIND_COUNTERS 2
+#define KIND_DELETE 3
+
+typedef struct private_elastic_sync_t private_elastic_sync_t;
+
+struct private_elastic_sync_t {
+	elastic_sync_t public;
+	elastic_store_t *store;
+	elastic_listener_t *listener;
+	elastic_synclink_t *link;
+	thread_t *thread;
+};
+
+/** Drops a passive VPN here (no DELETE is sent; its kernel SAs go with it). */
+static void drop_passive(private_elastic_sync_t *this, uint32_t uid)
+{
+	ike_sa_t *ike_sa;
+
+	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
+	if (ike_sa)
+	{
+		charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
+	}
+	elastic_store_remove(this->store, uid);
+}
+
+static void on_replica(private_elastic_sync_t *this, const void *env, size_t len)
+{
+	char *err, *vpn_id = NULL;
+	int kind = 0, role, refreshed;
+	uint32_t uid;
+
+	err = elastic_envelope_peek(env, len, &kind, &vpn_id);
+	if (err)
+	{
+		DBG1(DBG_CFG, "elastic: refusing a replica from syncd: %s", err);
+		free(err);
+		return;
+	}
+	uid = elastic_store_find_vpn(this->store, vpn_id);
+	role = uid ? elastic_store_role(this->store, uid) : -1;
+	if (role == ELASTIC_ROLE_ACTIVE)
+	{	/* owned here: a replica of it can only be older */
+		free(vpn_id);
+		return;
+	}
+	if (uid && kind == KIND_DELETE)
+	{
+		drop_passive(this, uid);
+		DBG1(DBG_CFG, "elastic: VPN %s deleted on its owner, passive copy dropped", vpn_id);
+	}
+	else if (kind != KIND_DELETE)
+	{
+		refreshed = uid ? elastic_store_refresh_passive(this->store, uid, env, len) : -1;
+		if (refreshed < 0 && kind == KIND_UPSERT)
+		{	/* new here, or its SAs changed (rekeyed on the owner): (re)install it */
+			if (uid)
+			{
+				drop_passive(this, uid);
+			}
+			err = elastic_import(this->store, this->listener, env, len, FALSE, 0, &uid);
+			if (err)
+			{
+				DBG1(DBG_CFG, "elastic: installing replica %s failed: %s", vpn_id, err);
+				free(err);
+			}
+		}
+	}
+	free(vpn_id);
+}
+
+CALLBACK(replica_cb, void,
+	private_elastic_sync_t *this, const void *env, size_t len)
+{
+	on_replica(this, env, len);
+}
+
+static void *run(private_elastic_sync_t *this)
+{
+	elastic_synclink_run(this->link);
+	return NULL;
+}
+
+METHOD(elastic_sync_t, destroy, void,
+	private_elastic_sync_t *this)
+{
+	elastic_synclink_stop(this->link);
+	this->thread->join(this->thread);
+	elastic_synclink_destroy(this->link);
+	free(this);
+}
+
+elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *listener)
+{
+	private_elastic_sync_t *this;
+	char *path;
+
+	path = lib->settings->get_str(lib->settings, "%s.plugins.elastic.syncd_socket", NULL, lib->ns);
+	if (!path)
+	{
+		return NULL;
+	}
+	INIT(this,
+		.public = {
+			.destroy = _destroy,
+		},
+		.store = store,
+		.listener = listener,
+	);
+	this->link = elastic_synclink_create(path, store, (elastic_replica_cb_t)replica_cb, this);
+	if (!this->link)
+	{
+		free(this);
+		return NULL;
+	}
+	this->thread = thread_create((thread_main_t)run, this);
+	DBG1(DBG_CFG, "elastic: replicating through elastic-syncd at %s", path);
+	return &this->public;
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# End to end with real charons, the plugin and elastic-syncd on each gateway (TLS between them):
+# a VPN established on sg1 is installed passive on sg2 by replication; after sg1 dies (kill -9),
+# sg2 takes over from its replica (activate): the EU keeps its IKE_SA, traffic and DPD continue,
+# and the EU never sees a replayed sequence number.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$ELASTIC_REPO/testbed/lib/charon.sh"
+. "$ELASTIC_REPO/testbed/lib/topology.sh"
+. "$ELASTIC_REPO/tests/syncd/lib.sh"
+
+topology_cluster
+certs=$CHARON_RUN/certs
+mkdir -p "$certs"
+syncd_certs "$certs" sg1 sg2
+for n in sg1 sg2; do
+	mkdir -p "$CHARON_RUN/$n"
+	cat >"$CHARON_RUN/$n/elastic.conf" <<-CONF
+	elastic {
+		node = $n
+		cluster {
+			replicas = 1
+			members {
+				sg1 { address = 198.51.100.2:7400 }
+				sg2 { address = 198.51.100.6:7400 }
+			}
+		}
+		syncd {
+			socket = $CHARON_RUN/$n/syncd.sock
+			tls { ca = $certs/ca.pem
+				cert = $certs/$n.pem
+				key = $certs/$n.key }
+		}
+	}
+	CONF
+	ip netns exec $n "$SYNCD" --config "$CHARON_RUN/$n/elastic.conf" >"$CHARON_RUN/$n/syncd.log" 2>&1 &
+	echo $! >"$CHARON_RUN/$n/syncd.pid"
+done
+for n in sg1 sg2 eu; do
+	charon_start $n $n "install_routes = no
+		plugins { elastic { node = $n
+			syncd_socket = $CHARON_RUN/$n/syncd.sock } }"
+done
+trap 'charon_cleanup eu sg1 sg2; for n in sg1 sg2; do kill $(cat $CHARON_RUN/$n/syncd.pid) 2>/dev/null || true; done' EXIT
+swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
+swanctl_load sg2 "$(swanctl_conf_cluster_sg)"
+swanctl_load eu "$(swanctl_conf_cluster_eu)"
+ctl() { local n=$1; shift; "$ELASTIC_BUILD/plugins/elastic/elasticctl" --socket "$CHARON_RUN/$n/charon.elastic" "$@"; }
+eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
+
+for i in $(seq 100); do grep -q 'connected' "$CHARON_RUN/sg1/syncd.log" && break; sleep 0.1; done
+swanctl_in eu --initiate --ike sg --child gcm >/dev/null
+t0=$(date +%s%N)
+for i in $(seq 500); do ctl sg2 list | grep -q passive && break; sleep 0.01; done
+t1=$(date +%s%N)
+echo "replica installed passive on sg2 $(( (t1 - t0) / 1000000 )) ms after the EU's initiate returned"
+expect_match "sg2 holds the VPN passive" "$(ctl sg2 list)" 'rw: ike-id [0-9]+, vpn sg1/1, .*passive'
+st=$("$ELASTIC_BUILD/plugins/elastic/elasticctl" sync-status --syncd-socket "$CHARON_RUN/sg1/syncd.sock")
+echo "$st"
+expect_match "elasticctl sync-status shows sg1's peer link" "$st" 'peer sg2 connected pending 0 unacked 0'
+expect_eq "sg2's passive IKE_SA has sg1's SPIs" "$(ctl sg2 list | grep -o 'spi_i [0-9a-f]* spi_r [0-9a-f]*')" \
+	"$(ctl sg1 list | grep -o 'spi_i [0-9a-f]* spi_r [0-9a-f]*')"
+expect_match "sg2's passive SAs are in its kernel" "$(ip -n sg2 xfrm state)" "$(ctl sg1 list | awk '/spi_in/ { print "spi 0x" $3; exit }')"
+
+out=$(ip netns exec eu ping -n -c 50 -i 0.02 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "traffic through sg1" "$out" ' 0% packet loss'
+sleep 3  # one EU DPD exchange with sg1: its message IDs reach sg2 through syncd
+spis=$(eu_ike_spis) seqerr=$(xfrm_stat eu XfrmInStateSeqError)
+
+echo "--- sg1 fails (kill -9 of charon and syncd); sg2 takes over from its replica"
+kill -9 "$(cat "$CHARON_RUN/sg1/charon.pid")" "$(cat "$CHARON_RUN/sg1/syncd.pid")"
+topology_steer sg2
+ctl sg2 activate --ike rw
+out=$(ip netns exec eu ping -n -c 20 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "traffic through sg2 after the takeover" "$out" ' 0% packet loss'
+expect_eq "EU IKE_SA unchanged" "$(eu_ike_spis)" "$spis"
+expect_eq "EU XfrmInStateSeqError unchanged (sg2 jumped past sg1's sequence numbers)" \
+	"$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+sleep 3
+if grep -E 'retransmit' "$CHARON_RUN/eu/charon.log"; then fail "the EU retransmitted: message IDs out of step"; fi
+expect_match "EU DPD answered by sg2" "$(cat "$CHARON_RUN/sg2/charon.log")" 'parsed INFORMATIONAL request [0-9]+ \[ \]'
+swanctl_in eu --rekey --child gcm >/dev/null
+sleep 1
+out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "CHILD_SA rekey on sg2 after the takeover" "$out" ' 0% packet loss'
