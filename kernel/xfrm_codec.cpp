@@ -59,8 +59,7 @@ Result<void> read_replay(nlattr** tb, ReplayState& r) {
       return make_error("kernel sent a short XFRMA_REPLAY_ESN_VAL");
     xfrm_replay_state_esn e;
     std::memcpy(&e, nla_data(a), sizeof e);
-    if (e.bmp_len > kMaxBitmapWords ||
-        nla_len(a) < static_cast<int>(sizeof e + e.bmp_len * sizeof(uint32_t)))
+    if (e.bmp_len > kMaxBitmapWords || nla_len(a) < static_cast<int>(sizeof e + e.bmp_len * sizeof(uint32_t)))
       return make_error("kernel sent an ESN replay state with a bad bitmap length");
     r.esn_form = true;
     r.oseq = e.oseq, r.seq = e.seq, r.oseq_hi = e.oseq_hi, r.seq_hi = e.seq_hi;
@@ -82,7 +81,9 @@ Result<void> read_replay(nlattr** tb, ReplayState& r) {
   return make_error("kernel sent no replay state");
 }
 
-uint32_t get_u32(nlattr* a) { return a && nla_len(a) >= 4 ? nla_get_u32(a) : 0; }
+uint32_t get_u32(nlattr* a) {
+  return a && nla_len(a) >= 4 ? nla_get_u32(a) : 0;
+}
 
 }  // namespace
 
@@ -200,12 +201,21 @@ int parse_ack(const nlmsghdr* nlh) {
 Error kernel_error(int err, const SaId& id, const char* what) {
   std::string reason;
   switch (err) {
-    case ESRCH: reason = "no such SA"; break;
-    case EINVAL: reason = "the kernel rejected the replay state (bitmap size or window mismatch?)"; break;
+    case ESRCH:
+      reason = "no such SA";
+      break;
+    case EINVAL:
+      reason = "the kernel rejected the replay state (bitmap size or window mismatch?)";
+      break;
     case EPERM:
-    case EACCES: reason = "permission denied (needs CAP_NET_ADMIN)"; break;
-    case EPROTONOSUPPORT: reason = "XFRM netlink not available (xfrm_user module?)"; break;
-    default: reason = std::strerror(err);
+    case EACCES:
+      reason = "permission denied (needs CAP_NET_ADMIN)";
+      break;
+    case EPROTONOSUPPORT:
+      reason = "XFRM netlink not available (xfrm_user module?)";
+      break;
+    default:
+      reason = std::strerror(err);
   }
   return make_error(std::string(what) + " " + id.to_string() + ": " + reason, err);
 }

@@ -54,7 +54,9 @@ Result<AeInfo> XfrmReplay::read_thresholds(const SaId& id) {
   Result<AeInfo> ae = make_error("no reply from the kernel");
   auto ok = sock_.pipeline(
       1, [&](size_t) { return build_get_ae(id); },
-      [&](size_t, const nlmsghdr* nlh) { ae = nlh->nlmsg_type == NLMSG_ERROR ? reply_error(nlh, id, "read") : parse_ae(nlh); });
+      [&](size_t, const nlmsghdr* nlh) {
+        ae = nlh->nlmsg_type == NLMSG_ERROR ? reply_error(nlh, id, "read") : parse_ae(nlh);
+      });
   if (!ok) return ok.error();
   if (!ae) return ae.error();
   info->replay_thresh = ae->replay_thresh;
@@ -62,7 +64,9 @@ Result<AeInfo> XfrmReplay::read_thresholds(const SaId& id) {
   return info;
 }
 
-Result<AeInfo> XfrmReplay::read(const SaId& id) { return std::move(read_many({&id, 1})[0]); }
+Result<AeInfo> XfrmReplay::read(const SaId& id) {
+  return std::move(read_many({&id, 1})[0]);
+}
 
 std::vector<Result<void>> XfrmReplay::write_many(std::span<const SaId> ids, std::span<const AeInfo> planned) {
   std::vector<Result<void>> out(ids.size(), Result<void>(make_error("no reply from the kernel")));

@@ -28,8 +28,8 @@ Result<ReplayState> plan_set(const AeInfo& cur, const ReplayState& want) {
   const ReplayState& now = cur.replay;
   const std::string sa = cur.id.to_string() + ": ";
   if (want.esn_form != now.esn_form)
-    return make_error(sa + "replay state form mismatch: the SA uses the " +
-                      (now.esn_form ? "ESN" : "legacy") + " form");
+    return make_error(sa + "replay state form mismatch: the SA uses the " + (now.esn_form ? "ESN" : "legacy") +
+                      " form");
   if (want.esn_form && want.bitmap.size() != now.bitmap.size())
     return make_error(sa + "ESN bitmap size mismatch: " + std::to_string(want.bitmap.size()) +
                       " words given, the SA has " + std::to_string(now.bitmap.size()));

@@ -28,7 +28,9 @@ Result<XfrmSocket> XfrmSocket::open(std::vector<int> groups, int rcvbuf) {
   return s;
 }
 
-int XfrmSocket::fd() const { return nl_socket_get_fd(sk_.get()); }
+int XfrmSocket::fd() const {
+  return nl_socket_get_fd(sk_.get());
+}
 
 int XfrmSocket::receive(const std::function<void(const nlmsghdr*)>& fn, bool nonblock) {
   ssize_t n;
@@ -37,8 +39,7 @@ int XfrmSocket::receive(const std::function<void(const nlmsghdr*)>& fn, bool non
   } while (n < 0 && errno == EINTR);
   if (n < 0) return -errno;
   int len = static_cast<int>(n);
-  for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf_.data()); nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len))
-    fn(nlh);
+  for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf_.data()); nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) fn(nlh);
   secure_wipe(buf_.data(), static_cast<size_t>(n));
   return 0;
 }

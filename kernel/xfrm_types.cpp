@@ -43,8 +43,7 @@ size_t SaIdHash::operator()(const SaId& id) const {
   return h;
 }
 
-Result<SaId> make_sa_id(std::string_view daddr, std::string_view spi, std::string_view proto,
-                        std::string_view mark) {
+Result<SaId> make_sa_id(std::string_view daddr, std::string_view spi, std::string_view proto, std::string_view mark) {
   SaId id;
   std::string a(daddr);
   if (inet_pton(AF_INET, a.c_str(), id.daddr.data()) == 1)
@@ -80,8 +79,9 @@ Result<SaId> make_sa_id(std::string_view daddr, std::string_view spi, std::strin
 
 std::string format_replay(const ReplayState& r) {
   char buf[200];
-  std::snprintf(buf, sizeof buf, "form=%s oseq=%u oseq_hi=%u seq=%u seq_hi=%u window=%u bitmap=",
-                r.esn_form ? "esn" : "legacy", r.oseq, r.oseq_hi, r.seq, r.seq_hi, r.window);
+  std::snprintf(buf, sizeof buf,
+                "form=%s oseq=%u oseq_hi=%u seq=%u seq_hi=%u window=%u bitmap=", r.esn_form ? "esn" : "legacy", r.oseq,
+                r.oseq_hi, r.seq, r.seq_hi, r.window);
   std::string s = buf;
   for (size_t i = 0; i < r.bitmap.size(); ++i) {
     std::snprintf(buf, sizeof buf, "%s%08x", i ? "," : "", r.bitmap[i]);

@@ -11,12 +11,18 @@ namespace elastic::xfrm {
 
 const char* to_string(AeCause c) {
   switch (c) {
-    case AeCause::Replay: return "replay";
-    case AeCause::Timer: return "timer";
-    case AeCause::Update: return "update";
-    case AeCause::Resync: return "resync";
-    case AeCause::Deleted: return "deleted";
-    case AeCause::Expired: return "expired";
+    case AeCause::Replay:
+      return "replay";
+    case AeCause::Timer:
+      return "timer";
+    case AeCause::Update:
+      return "update";
+    case AeCause::Resync:
+      return "resync";
+    case AeCause::Deleted:
+      return "deleted";
+    case AeCause::Expired:
+      return "expired";
   }
   return "?";
 }
@@ -45,7 +51,7 @@ void XfrmWatch::handle(const nlmsghdr* nlh, const std::function<void(const AeEve
       auto info = parse_ae(nlh);
       if (!info) return;
       if (!wanted(info->id)) return;
-      AeCause c = info->flags & XFRM_AE_CR ? AeCause::Replay
+      AeCause c = info->flags & XFRM_AE_CR   ? AeCause::Replay
                   : info->flags & XFRM_AE_CE ? AeCause::Timer
                                              : AeCause::Update;
       cb({c, std::move(info.value())});

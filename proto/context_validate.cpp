@@ -54,8 +54,8 @@ void check_child(Checker& c, const v1::ChildSa& child, const std::string& path) 
   c.require(!child.child_cfg().empty(), path + ".child_cfg");
   c.require(child.spi_in() != 0, path + ".spi_in");
   c.require(child.spi_out() != 0, path + ".spi_out");
-  c.require(child.protocol() == v1::CHILD_PROTOCOL_ESP || child.protocol() == v1::CHILD_PROTOCOL_AH,
-            path + ".protocol", "must be ESP (50) or AH (51)");
+  c.require(child.protocol() == v1::CHILD_PROTOCOL_ESP || child.protocol() == v1::CHILD_PROTOCOL_AH, path + ".protocol",
+            "must be ESP (50) or AH (51)");
   c.require(child.mode() != v1::CHILD_MODE_UNSPECIFIED, path + ".mode");
   c.require(child.has_algorithms(), path + ".algorithms");
   c.require(child.has_keys(), path + ".keys");

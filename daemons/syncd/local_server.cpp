@@ -16,7 +16,9 @@ constexpr size_t kMaxLocalBacklog = 100000;
 LocalSession::LocalSession(SyncDaemon& daemon, asio::local::stream_protocol::socket sock)
     : daemon_(daemon), sock_(std::move(sock)) {}
 
-void LocalSession::start() { read(); }
+void LocalSession::start() {
+  read();
+}
 
 void LocalSession::close(const std::string& why) {
   if (closed_) return;

@@ -20,7 +20,9 @@ constexpr size_t kBatch = 256 * 1024;
 PeerLink::PeerLink(SyncDaemon& daemon, asio::io_context& io, asio::ssl::context& tls, PeerConfig peer)
     : daemon_(daemon), io_(io), tls_(tls), peer_(std::move(peer)), retry_(io) {}
 
-void PeerLink::start() { connect(); }
+void PeerLink::start() {
+  connect();
+}
 
 void PeerLink::stop() {
   stopped_ = true;
@@ -38,33 +40,32 @@ void PeerLink::connect() {
   decoder_ = FrameDecoder();
   auto self = shared_from_this();
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(io_);
-  resolver->async_resolve(peer_.host, std::to_string(peer_.port),
-      [this, self, resolver](auto ec, auto results) {
-        if (ec) return fail("resolve", ec);
-        asio::async_connect(stream_->lowest_layer(), results, [this, self](auto ec, auto) {
-          if (ec) return fail("connect", ec);
-          stream_->lowest_layer().set_option(asio::ip::tcp::no_delay(true));
-          stream_->async_handshake(asio::ssl::stream_base::client, [this, self](auto ec) {
-            if (ec) return fail("TLS handshake", ec);
-            if (auto cn = peer_common_name(*stream_); cn != peer_.name) {
-              log_line("peer " + peer_.name + ": certificate is for '" + cn + "', refusing the link");
-              return fail("identity", asio::error::access_denied);
-            }
-            ready_ = true;
-            backoff_ms_ = 100;
-            ++stats_.connects;
-            out_ = encode_frame(FrameType::Hello, daemon_.config().node);
-            writing_ = true;
-            asio::async_write(*stream_, asio::buffer(out_), [this, self](auto ec, size_t) {
-              writing_ = false;
-              if (ec) return fail("write", ec);
-              log_line("peer " + peer_.name + ": connected, resync of what it is alternate for");
-              resync();
-              read_acks();
-            });
-          });
+  resolver->async_resolve(peer_.host, std::to_string(peer_.port), [this, self, resolver](auto ec, auto results) {
+    if (ec) return fail("resolve", ec);
+    asio::async_connect(stream_->lowest_layer(), results, [this, self](auto ec, auto) {
+      if (ec) return fail("connect", ec);
+      stream_->lowest_layer().set_option(asio::ip::tcp::no_delay(true));
+      stream_->async_handshake(asio::ssl::stream_base::client, [this, self](auto ec) {
+        if (ec) return fail("TLS handshake", ec);
+        if (auto cn = peer_common_name(*stream_); cn != peer_.name) {
+          log_line("peer " + peer_.name + ": certificate is for '" + cn + "', refusing the link");
+          return fail("identity", asio::error::access_denied);
+        }
+        ready_ = true;
+        backoff_ms_ = 100;
+        ++stats_.connects;
+        out_ = encode_frame(FrameType::Hello, daemon_.config().node);
+        writing_ = true;
+        asio::async_write(*stream_, asio::buffer(out_), [this, self](auto ec, size_t) {
+          writing_ = false;
+          if (ec) return fail("write", ec);
+          log_line("peer " + peer_.name + ": connected, resync of what it is alternate for");
+          resync();
+          read_acks();
         });
       });
+    });
+  });
 }
 
 void PeerLink::fail(const std::string& what, const boost::system::error_code& ec) {

@@ -36,9 +36,8 @@ std::vector<std::string> alternates(const std::string& vpn_id, const std::string
   std::vector<std::pair<double, std::string>> scored;
   for (const auto& m : live)
     if (m.name != owner && m.weight > 0) scored.emplace_back(hrw_score(vpn_id, m), m.name);
-  std::sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) {
-    return x.first != y.first ? x.first > y.first : x.second < y.second;
-  });
+  std::sort(scored.begin(), scored.end(),
+            [](const auto& x, const auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; });
   std::vector<std::string> out;
   for (size_t i = 0; i < scored.size() && i < k; ++i) out.push_back(scored[i].second);
   return out;

@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/asio/strand.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdio>
@@ -18,7 +18,9 @@ namespace elastic::sync {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-void log_line(const std::string& msg) { std::fprintf(stderr, "elastic-syncd: %s\n", msg.c_str()); }
+void log_line(const std::string& msg) {
+  std::fprintf(stderr, "elastic-syncd: %s\n", msg.c_str());
+}
 
 SyncDaemon::SyncDaemon(asio::io_context& io, SyncdConfig cfg)
     : io_(io),
@@ -26,7 +28,9 @@ SyncDaemon::SyncDaemon(asio::io_context& io, SyncdConfig cfg)
       server_tls_(asio::ssl::context::tls_server),
       client_tls_(asio::ssl::context::tls_client) {}
 
-SyncDaemon::~SyncDaemon() { stop(); }
+SyncDaemon::~SyncDaemon() {
+  stop();
+}
 
 Result<void> SyncDaemon::start() {
   for (auto* ctx : {&server_tls_, &client_tls_})
@@ -40,7 +44,9 @@ Result<void> SyncDaemon::start() {
   if (!ec) peer_acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) peer_acceptor_->bind(ep, ec);
   if (!ec) peer_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return make_error("cannot listen on " + cfg_.listen_host + ":" + std::to_string(cfg_.listen_port) + ": " + ec.message());
+  if (ec)
+    return make_error("cannot listen on " + cfg_.listen_host + ":" + std::to_string(cfg_.listen_port) + ": " +
+                      ec.message());
 
   ::unlink(cfg_.socket.c_str());
   local_acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
@@ -132,7 +138,9 @@ void SyncDaemon::accept_metrics() {
   });
 }
 
-bool SyncDaemon::is_peer(const std::string& name) const { return links_.count(name) > 0; }
+bool SyncDaemon::is_peer(const std::string& name) const {
+  return links_.count(name) > 0;
+}
 
 bool SyncDaemon::is_alternate(const std::string& vpn_id, const std::string& peer) const {
   for (const auto& a : alternates(vpn_id, cfg_.node, cfg_.members, cfg_.replicas))
@@ -195,13 +203,15 @@ std::string SyncDaemon::metrics() const {
     m += name + labels + " " + std::to_string(v) + "\n";
   };
   add("elastic_syncd_contexts", "VPN contexts held (own and replicas)", "", table_.contexts());
-  add("elastic_syncd_updates_in", "envelopes applied (local producer and peers)", "", stats_.published + stats_.received);
+  add("elastic_syncd_updates_in", "envelopes applied (local producer and peers)", "",
+      stats_.published + stats_.received);
   add("elastic_syncd_updates_stale", "envelopes ignored as not newer", "", stats_.stale);
   add("elastic_syncd_errors", "refused frames, envelopes and connections", "", stats_.errors);
   for (const auto& [name, l] : links_) {
     const std::string lb = "{peer=\"" + name + "\"}";
     add("elastic_syncd_peer_connected", "1 if the link to the peer is up", lb, l->connected());
-    add("elastic_syncd_peer_lag", "VPNs pending plus frames unacknowledged for the peer", lb, l->pending() + l->unacked());
+    add("elastic_syncd_peer_lag", "VPNs pending plus frames unacknowledged for the peer", lb,
+        l->pending() + l->unacked());
     add("elastic_syncd_updates_out", "frames sent to the peer", lb, l->stats().frames_sent);
     add("elastic_syncd_resyncs", "bulk resyncs sent to the peer", lb, l->stats().resyncs);
   }

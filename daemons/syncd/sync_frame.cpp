@@ -17,7 +17,9 @@ uint64_t get_be(std::string_view s, size_t n) {
   return v;
 }
 
-bool known(uint8_t t) { return t >= 1 && t <= 4; }
+bool known(uint8_t t) {
+  return t >= 1 && t <= 4;
+}
 
 }  // namespace
 
@@ -64,8 +66,8 @@ Result<Frame> FrameDecoder::next(bool& none) {
   const uint64_t len = get_be(rest, 4);
   const auto type = static_cast<uint8_t>(rest[4]);
   if (len == 0 || len - 1 > kMaxFrameBody)
-    return make_error("frame length " + std::to_string(len) + " out of range (1.." +
-                      std::to_string(kMaxFrameBody + 1) + ")");
+    return make_error("frame length " + std::to_string(len) + " out of range (1.." + std::to_string(kMaxFrameBody + 1) +
+                      ")");
   if (!known(type)) return make_error("unknown frame type " + std::to_string(type));
   if (rest.size() < 4 + len) {
     none = true;

@@ -101,8 +101,8 @@ int main(int argc, char** argv) {
   std::snprintf(tail, sizeof tail,
                 "  \"read_per_s\": %.0f,\n  \"advance_per_s\": %.0f,\n  \"advance_10k_s\": %.4f,\n"
                 "  \"aevents\": %zu,\n  \"aevent_overruns\": %llu,\n  \"aevents_per_s\": %.0f\n}\n",
-                read_per_s, advance_per_s, advance_10k_s, events,
-                static_cast<unsigned long long>(watch->overruns()), events / t_ev);
+                read_per_s, advance_per_s, advance_10k_s, events, static_cast<unsigned long long>(watch->overruns()),
+                events / t_ev);
   json += tail;
   std::system("ip xfrm state flush");
   std::ofstream(argv[1]) << json;

@@ -18,8 +18,8 @@ using NlMsg = std::unique_ptr<nl_msg, NlMsgFree>;
 // Largest ESN bitmap the kernel accepts (XFRMA_REPLAY_ESN_VAL window up to 4096 packets).
 inline constexpr uint32_t kMaxBitmapWords = 4096 / 32;
 
-NlMsg build_get_ae(const SaId& id);                 // XFRM_MSG_GETAE
-NlMsg build_get_sa(const SaId& id);                 // XFRM_MSG_GETSA (only its flags are read)
+NlMsg build_get_ae(const SaId& id);  // XFRM_MSG_GETAE
+NlMsg build_get_sa(const SaId& id);  // XFRM_MSG_GETSA (only its flags are read)
 // XFRM_MSG_NEWAE with NLM_F_REPLACE|NLM_F_ACK carrying the replay state in the SA's own form.
 NlMsg build_set_replay(const SaId& id, uint32_t reqid, const ReplayState& replay);
 // XFRM_MSG_NEWAE setting the AEVENT thresholds: every `packets` sequence numbers and/or every

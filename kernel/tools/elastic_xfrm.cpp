@@ -60,8 +60,9 @@ int usage_error(const std::string& msg) {
 }
 
 std::optional<Args> parse_args(int argc, char** argv, std::string& err) {
-  static const char* with_value[] = {"--proto", "--mark", "--oseq", "--oseq-hi", "--seq", "--seq-hi", "--bitmap",
-                                     "--delta", "--replay-thresh", "--time-thresh-ms", "--count", "--timeout-ms"};
+  static const char* with_value[] = {"--proto",         "--mark",           "--oseq",   "--oseq-hi",
+                                     "--seq",           "--seq-hi",         "--bitmap", "--delta",
+                                     "--replay-thresh", "--time-thresh-ms", "--count",  "--timeout-ms"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
@@ -163,7 +164,8 @@ Result<ReplayState> apply_fields(const Args& a, ReplayState r, std::string& err)
   if (a.opt.count("--bitmap")) {
     r.bitmap.clear();
     std::stringstream ss(a.opt.at("--bitmap"));
-    for (std::string w; std::getline(ss, w, ',');) r.bitmap.push_back(static_cast<uint32_t>(std::strtoul(w.c_str(), nullptr, 16)));
+    for (std::string w; std::getline(ss, w, ',');)
+      r.bitmap.push_back(static_cast<uint32_t>(std::strtoul(w.c_str(), nullptr, 16)));
   }
   return r;
 }

@@ -7,8 +7,12 @@
 
 namespace elastic::plugin {
 
-inline uint64_t oseq64(const v1::ReplayState& r) { return (uint64_t{r.oseq_hi()} << 32) | r.oseq(); }
-inline uint64_t seq64(const v1::ReplayState& r) { return (uint64_t{r.seq_hi()} << 32) | r.seq(); }
+inline uint64_t oseq64(const v1::ReplayState& r) {
+  return (uint64_t{r.oseq_hi()} << 32) | r.oseq();
+}
+inline uint64_t seq64(const v1::ReplayState& r) {
+  return (uint64_t{r.seq_hi()} << 32) | r.seq();
+}
 
 // Fills replay_in/replay_out and usage of every CHILD_SA from the kernel. "" or an error.
 std::string read_counters(v1::VpnContext& ctx);

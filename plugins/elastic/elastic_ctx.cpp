@@ -85,15 +85,21 @@ const Message* walk_const(const elastic_ctx_t* ctx, const char* path, Step& last
   return f ? holder : nullptr;
 }
 
-bool is_bytes(const FieldDescriptor* f) { return f->cpp_type() == FieldDescriptor::CPPTYPE_STRING; }
+bool is_bytes(const FieldDescriptor* f) {
+  return f->cpp_type() == FieldDescriptor::CPPTYPE_STRING;
+}
 
 }  // namespace
 
 extern "C" {
 
-elastic_ctx_t* elastic_ctx_create(void) { return new elastic_ctx_t; }
+elastic_ctx_t* elastic_ctx_create(void) {
+  return new elastic_ctx_t;
+}
 
-elastic_ctx_t* elastic_ctx_clone(const elastic_ctx_t* ctx) { return new elastic_ctx_t(*ctx); }
+elastic_ctx_t* elastic_ctx_clone(const elastic_ctx_t* ctx) {
+  return new elastic_ctx_t(*ctx);
+}
 
 void elastic_ctx_destroy(elastic_ctx_t* ctx) {
   if (!ctx) return;
@@ -108,13 +114,27 @@ bool elastic_ctx_set_u64(elastic_ctx_t* ctx, const char* path, uint64_t v) {
   if (!m || f->is_repeated()) return false;
   const auto* r = m->GetReflection();
   switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_UINT64: r->SetUInt64(m, f, v); return true;
-    case FieldDescriptor::CPPTYPE_UINT32: r->SetUInt32(m, f, static_cast<uint32_t>(v)); return true;
-    case FieldDescriptor::CPPTYPE_INT32: r->SetInt32(m, f, static_cast<int32_t>(v)); return true;
-    case FieldDescriptor::CPPTYPE_INT64: r->SetInt64(m, f, static_cast<int64_t>(v)); return true;
-    case FieldDescriptor::CPPTYPE_BOOL: r->SetBool(m, f, v != 0); return true;
-    case FieldDescriptor::CPPTYPE_ENUM: r->SetEnumValue(m, f, static_cast<int>(v)); return true;
-    default: complain(path, "not a scalar field"); return false;
+    case FieldDescriptor::CPPTYPE_UINT64:
+      r->SetUInt64(m, f, v);
+      return true;
+    case FieldDescriptor::CPPTYPE_UINT32:
+      r->SetUInt32(m, f, static_cast<uint32_t>(v));
+      return true;
+    case FieldDescriptor::CPPTYPE_INT32:
+      r->SetInt32(m, f, static_cast<int32_t>(v));
+      return true;
+    case FieldDescriptor::CPPTYPE_INT64:
+      r->SetInt64(m, f, static_cast<int64_t>(v));
+      return true;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      r->SetBool(m, f, v != 0);
+      return true;
+    case FieldDescriptor::CPPTYPE_ENUM:
+      r->SetEnumValue(m, f, static_cast<int>(v));
+      return true;
+    default:
+      complain(path, "not a scalar field");
+      return false;
   }
 }
 
@@ -152,13 +172,20 @@ uint64_t elastic_ctx_get_u64(const elastic_ctx_t* ctx, const char* path) {
   if (!m || f->is_repeated()) return 0;
   const auto* r = m->GetReflection();
   switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_UINT64: return r->GetUInt64(*m, f);
-    case FieldDescriptor::CPPTYPE_UINT32: return r->GetUInt32(*m, f);
-    case FieldDescriptor::CPPTYPE_INT32: return static_cast<uint64_t>(r->GetInt32(*m, f));
-    case FieldDescriptor::CPPTYPE_INT64: return static_cast<uint64_t>(r->GetInt64(*m, f));
-    case FieldDescriptor::CPPTYPE_BOOL: return r->GetBool(*m, f);
-    case FieldDescriptor::CPPTYPE_ENUM: return static_cast<uint64_t>(r->GetEnumValue(*m, f));
-    default: return 0;
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return r->GetUInt64(*m, f);
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return r->GetUInt32(*m, f);
+    case FieldDescriptor::CPPTYPE_INT32:
+      return static_cast<uint64_t>(r->GetInt32(*m, f));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return static_cast<uint64_t>(r->GetInt64(*m, f));
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return r->GetBool(*m, f);
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return static_cast<uint64_t>(r->GetEnumValue(*m, f));
+    default:
+      return 0;
   }
 }
 

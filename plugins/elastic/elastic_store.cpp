@@ -19,9 +19,13 @@ namespace {
 
 namespace v1 = elastic::v1;
 
-std::string str(elastic_buf_t b) { return b.len ? std::string(static_cast<const char*>(b.ptr), b.len) : std::string(); }
+std::string str(elastic_buf_t b) {
+  return b.len ? std::string(static_cast<const char*>(b.ptr), b.len) : std::string();
+}
 
-char* dup_error(const std::string& s) { return strdup(s.c_str()); }
+char* dup_error(const std::string& s) {
+  return strdup(s.c_str());
+}
 
 struct Entry {
   std::string vpn_id;
@@ -37,7 +41,7 @@ struct elastic_store_t {
   std::mutex mu;
   std::string node;
   uint64_t next_vpn = 1;
-  std::map<uint32_t, Entry> vpns;               // by IKE_SA unique id
+  std::map<uint32_t, Entry> vpns;  // by IKE_SA unique id
   std::map<uint32_t, v1::IkeKeyMaterial> ike_keys;
   std::map<uint32_t, v1::ChildKeys> child_keys;  // by CHILD_SA unique id
   std::map<uint32_t, bool> child_initiator;      // by CHILD_SA unique id
@@ -90,7 +94,9 @@ elastic_store_t* elastic_store_create(const char* node) {
   return s;
 }
 
-void elastic_store_destroy(elastic_store_t* store) { delete store; }
+void elastic_store_destroy(elastic_store_t* store) {
+  delete store;
+}
 
 void elastic_store_ike_keys(elastic_store_t* s, uint32_t ike_uid, elastic_buf_t secret, elastic_buf_t ni,
                             elastic_buf_t nr, elastic_buf_t old_skd, uint32_t old_prf) {
@@ -235,7 +241,8 @@ namespace {
 // The SAs a context describes: IKE SPIs and CHILD SPIs (a rekey changes them).
 std::string sa_signature(const v1::VpnContext& ctx) {
   std::string sig = std::to_string(ctx.ike_sa().spi_i()) + "/" + std::to_string(ctx.ike_sa().spi_r());
-  for (const auto& c : ctx.ike_sa().child_sas()) sig += " " + std::to_string(c.spi_in()) + "/" + std::to_string(c.spi_out());
+  for (const auto& c : ctx.ike_sa().child_sas())
+    sig += " " + std::to_string(c.spi_in()) + "/" + std::to_string(c.spi_out());
   return sig;
 }
 
@@ -364,7 +371,8 @@ char* elastic_store_list(elastic_store_t* s) {
                   ike.message_ids().initiate(), ike.message_ids().respond());
     out += line;
     for (const auto& c : ike.child_sas()) {
-      std::snprintf(line, sizeof line, "  %s: spi_in %08x spi_out %08x, oseq %llu, seq %llu, packets in %llu out %llu\n",
+      std::snprintf(line, sizeof line,
+                    "  %s: spi_in %08x spi_out %08x, oseq %llu, seq %llu, packets in %llu out %llu\n",
                     c.child_cfg().c_str(), c.spi_in(), c.spi_out(),
                     static_cast<unsigned long long>(elastic::plugin::oseq64(c.replay_out())),
                     static_cast<unsigned long long>(elastic::plugin::seq64(c.replay_in())),

@@ -136,7 +136,9 @@ struct elastic_synclink_t {
 
 extern "C" {
 
-static void observe(void* data, uint32_t uid) { static_cast<elastic_synclink_t*>(data)->mark(uid); }
+static void observe(void* data, uint32_t uid) {
+  static_cast<elastic_synclink_t*>(data)->mark(uid);
+}
 
 elastic_synclink_t* elastic_synclink_create(const char* path, elastic_store_t* store, elastic_replica_cb_t cb,
                                             void* cb_data) {

@@ -1,12 +1,11 @@
 // elasticctl: swanctl-style CLI for the elastic plugin's control socket.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <google/protobuf/text_format.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
-#include <google/protobuf/text_format.h>
 
 #include <cerrno>
 #include <chrono>
@@ -80,7 +79,7 @@ int fail(const std::string& msg) {
 }
 
 std::string socket_path(const Args& a) {
-  std::string s = a.opt.count("--socket") ? a.opt.at("--socket")
+  std::string s = a.opt.count("--socket")         ? a.opt.at("--socket")
                   : std::getenv("ELASTIC_SOCKET") ? std::getenv("ELASTIC_SOCKET")
                                                   : "/var/run/charon.elastic";
   if (s.rfind("unix://", 0) == 0) s = s.substr(7);
@@ -120,7 +119,8 @@ Reply call(const std::string& path, const std::string& line, const std::string& 
   sa.sun_family = AF_UNIX;
   std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
   if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    rep.payload = "cannot connect to " + path + ": " + std::strerror(errno) + " (is charon running with the elastic plugin?)";
+    rep.payload =
+        "cannot connect to " + path + ": " + std::strerror(errno) + " (is charon running with the elastic plugin?)";
     if (fd >= 0) close(fd);
     return rep;
   }
@@ -333,7 +333,8 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  static const char* with_value[] = {"--socket", "--ike", "--ike-id", "--out", "--mode", "--margin", "--final", "--to", "--steer", "--syncd-socket"};
+  static const char* with_value[] = {"--socket", "--ike",   "--ike-id", "--out",   "--mode",
+                                     "--margin", "--final", "--to",     "--steer", "--syncd-socket"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];

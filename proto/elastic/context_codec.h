@@ -11,7 +11,6 @@
 
 namespace elastic {
 
-
 // Upper bound of one encoded envelope: a VPN with many CHILD_SAs is a few KiB; anything near this
 // is garbage or an attack, refused before protobuf allocates for it.
 inline constexpr std::size_t kMaxEnvelopeBytes = 1 << 20;

@@ -20,13 +20,15 @@ v1::Envelope env(const std::string& id, uint64_t epoch, uint64_t version, v1::En
   e.set_version(version);
   e.set_kind(kind);
   e.set_vpn_id(id);
-  if (kind == v1::ENVELOPE_KIND_COUNTERS) e.mutable_counters()->mutable_message_ids()->set_initiate(static_cast<uint32_t>(version));
+  if (kind == v1::ENVELOPE_KIND_COUNTERS)
+    e.mutable_counters()->mutable_message_ids()->set_initiate(static_cast<uint32_t>(version));
   if (kind == v1::ENVELOPE_KIND_UPSERT) {
     auto* ike = e.mutable_context()->mutable_ike_sa();
     ike->set_spi_i(1), ike->set_spi_r(2), ike->set_role(v1::IKE_ROLE_RESPONDER), ike->set_ike_version(2);
     ike->mutable_algorithms()->set_encryption(20), ike->mutable_algorithms()->set_prf(5);
     ike->mutable_algorithms()->set_dh_group(31);
-    ike->mutable_keys()->set_shared_secret("s"), ike->mutable_keys()->set_nonce_i("i"), ike->mutable_keys()->set_nonce_r("r");
+    ike->mutable_keys()->set_shared_secret("s"), ike->mutable_keys()->set_nonce_i("i"),
+        ike->mutable_keys()->set_nonce_r("r");
     ike->mutable_local_id()->set_type(2), ike->mutable_local_id()->set_data("a");
     ike->mutable_remote_id()->set_type(2), ike->mutable_remote_id()->set_data("b");
     ike->mutable_local()->set_address(std::string(4, '\1')), ike->mutable_remote()->set_address(std::string(4, '\2'));
@@ -115,9 +117,10 @@ TEST(SyncdConfig, ErrorsNameTheKey) {
             "elastic.cluster.members.a.address = 'nowhere': expected HOST:PORT");
   EXPECT_NE(cfg("elastic { node = a\n cluster { members { a { address = 1.2.3.4:1 } } } }").error().message.find("tls"),
             std::string::npos);
-  auto ok = cfg(
-      "elastic { node = a\n cluster { replicas = all\n members { a { address = 1.2.3.4:1 }\n b { address = 1.2.3.5:2 } } }\n"
-      " syncd { tls { ca = c\n cert = d\n key = e } } }");
+  auto ok =
+      cfg("elastic { node = a\n cluster { replicas = all\n members { a { address = 1.2.3.4:1 }\n b { address = "
+          "1.2.3.5:2 } } }\n"
+          " syncd { tls { ca = c\n cert = d\n key = e } } }");
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->peers.size(), 1u);
   EXPECT_EQ(ok->peers[0].port, 2);
@@ -157,7 +160,7 @@ TEST(ReplicaTable, NewerWinsWhateverTheOrder) {
   EXPECT_EQ(*t.apply(bytes("v", 1, 6, v1::ENVELOPE_KIND_COUNTERS)), Applied::New);
   EXPECT_EQ(t.find("v")->full_stamp.version, 5u);
   EXPECT_EQ(t.find("v")->stamp.version, 6u);
-  EXPECT_EQ(*t.apply(bytes("v", 2, 1, v1::ENVELOPE_KIND_UPSERT)), Applied::New);  // new owner's epoch
+  EXPECT_EQ(*t.apply(bytes("v", 2, 1, v1::ENVELOPE_KIND_UPSERT)), Applied::New);       // new owner's epoch
   EXPECT_EQ(*t.apply(bytes("v", 1, 99, v1::ENVELOPE_KIND_COUNTERS)), Applied::Stale);  // old owner late
   EXPECT_TRUE(t.find("v")->tail.empty());
   EXPECT_EQ(t.contexts(), 1u);

@@ -1,4 +1,6 @@
 // kernel/ without a kernel: XFRM message building/parsing and the counter safety rules.
+#include "elastic/xfrm_codec.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <linux/xfrm.h>
@@ -6,7 +8,6 @@
 
 #include <cstring>
 
-#include "elastic/xfrm_codec.h"
 #include "elastic/xfrm_rules.h"
 
 namespace elastic::xfrm {
@@ -181,7 +182,8 @@ AeInfo current(bool esn, uint32_t oseq, uint32_t oseq_hi = 0) {
   AeInfo a;
   a.id = sa();
   a.esn = esn;
-  a.replay = esn ? ReplayState{true, oseq, 100, oseq_hi, 0, 128, {0, 0, 0, 0}} : ReplayState{false, oseq, 100, 0, 0, 0, {0}};
+  a.replay =
+      esn ? ReplayState{true, oseq, 100, oseq_hi, 0, 128, {0, 0, 0, 0}} : ReplayState{false, oseq, 100, 0, 0, 0, {0}};
   return a;
 }
 
@@ -217,7 +219,7 @@ TEST(XfrmRules, FormAndBitmapMustMatch) {
 TEST(XfrmRules, ThirtyTwoBitCounterNeverWraps) {
   auto cur = current(false, 0xfffffff0u);
   EXPECT_TRUE(plan_advance(cur, 0xe).ok());  // 2^32 - 2: one number (2^32 - 1) still usable
-  auto r = plan_advance(cur, 0xf);  // 2^32 - 1: no packet could be sent after it
+  auto r = plan_advance(cur, 0xf);           // 2^32 - 1: no packet could be sent after it
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("rekey the CHILD_SA"), std::string::npos);
 }

@@ -1,5 +1,7 @@
 // kernel/ against the real kernel (inside the test VM): setting and advancing ESP sequence
 // numbers of live SAs, proven by what the peer's kernel accepts; AEVENT watching; error paths.
+#include "elastic/xfrm_replay.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -9,7 +11,6 @@
 #include <cstdlib>
 #include <string>
 
-#include "elastic/xfrm_replay.h"
 #include "elastic/xfrm_watch.h"
 
 namespace elastic::xfrm {
@@ -238,9 +239,9 @@ TEST_P(XfrmVm, OverrunIsResyncedNotLost) {
   bool resynced = false;
   uint32_t last_oseq = 0;
   while (w->wait(300, [&](const AeEvent& e) {
-           if (e.info.id == out_) last_oseq = e.info.replay.oseq;
-           resynced |= e.cause == AeCause::Resync;
-         }).value() > 0) {
+            if (e.info.id == out_) last_oseq = e.info.replay.oseq;
+            resynced |= e.cause == AeCause::Resync;
+          }).value() > 0) {
   }
   EXPECT_GE(w->overruns(), 1u);
   EXPECT_TRUE(resynced);

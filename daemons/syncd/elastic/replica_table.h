@@ -18,13 +18,13 @@ struct Stamp {
 };
 
 struct VpnEntry {
-  std::string origin;     // node that produced the newest envelope
-  Stamp stamp;            // newest applied (epoch, version) of any kind
-  std::string full;       // newest upsert envelope (encoded), empty after a delete
+  std::string origin;  // node that produced the newest envelope
+  Stamp stamp;         // newest applied (epoch, version) of any kind
+  std::string full;    // newest upsert envelope (encoded), empty after a delete
   Stamp full_stamp;
-  std::string tail;       // newest counters or delete envelope newer than `full`, or empty
-  bool deleted = false;   // tombstone (tail holds the delete), so that a late upsert cannot
-                          // resurrect the VPN
+  std::string tail;      // newest counters or delete envelope newer than `full`, or empty
+  bool deleted = false;  // tombstone (tail holds the delete), so that a late upsert cannot
+                         // resurrect the VPN
   ~VpnEntry();
 };
 

@@ -40,8 +40,10 @@ std::map<std::string, std::string> opts(int argc, char** argv, std::vector<std::
   std::map<std::string, std::string> o;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
-    if (a.rfind("--", 0) == 0 && i + 1 < argc) o[a] = argv[++i];
-    else pos.push_back(a);
+    if (a.rfind("--", 0) == 0 && i + 1 < argc)
+      o[a] = argv[++i];
+    else
+      pos.push_back(a);
   }
   return o;
 }
@@ -127,7 +129,8 @@ v1::Envelope counters(const std::string& node, uint64_t i, uint64_t epoch, uint6
   env.set_kind(v1::ENVELOPE_KIND_COUNTERS);
   env.set_vpn_id(node + "/" + std::to_string(i));
   env.set_sent_at_us(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count()));
   env.mutable_counters()->mutable_message_ids()->set_respond(2);
   auto* cc = env.mutable_counters()->add_child_sas();
   cc->set_spi_in(static_cast<uint32_t>(0xc0000000u + i));
@@ -154,7 +157,8 @@ void for_each_envelope(const std::string& node, std::map<std::string, std::strin
   const uint64_t ctr = num(o, "--counters", 0), del = num(o, "--delete", 0);
   for (uint64_t i = 1; i <= count; ++i) f(encode_envelope(context(node, i, epoch, version)));
   for (uint64_t k = 1; k <= ctr; ++k)
-    for (uint64_t i = 1; i <= count; ++i) f(encode_envelope(counters(node, i, epoch, version + k, static_cast<uint32_t>(k * 1000))));
+    for (uint64_t i = 1; i <= count; ++i)
+      f(encode_envelope(counters(node, i, epoch, version + k, static_cast<uint32_t>(k * 1000))));
   for (uint64_t i = 1; i <= del && i <= count; ++i) f(encode_envelope(deletion(node, i, epoch, version + ctr + 1)));
 }
 
@@ -182,7 +186,8 @@ int cmd_publish(std::map<std::string, std::string>& o) {
   char buf[4096];
   for (uint64_t acked = 0; acked < seq;) {
     ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) return std::fprintf(stderr, "publish: connection closed after ack %llu\n", (unsigned long long)acked), 1;
+    if (n <= 0)
+      return std::fprintf(stderr, "publish: connection closed after ack %llu\n", (unsigned long long)acked), 1;
     dec.feed(buf, static_cast<size_t>(n));
     for (bool none = false;;) {
       auto f = dec.next(none);
@@ -212,8 +217,9 @@ int cmd_listen(std::map<std::string, std::string>& o) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n <= 0) break;
     dec.feed(buf, static_cast<size_t>(n));
-    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     for (bool none = false;;) {
       auto f = dec.next(none);
       if (none) break;
@@ -238,7 +244,8 @@ int cmd_status(std::map<std::string, std::string>& o, bool raw, const std::vecto
   int fd = connect_unix(o["--socket"]);
   std::string req;
   if (raw) {
-    for (size_t i = 0; i + 1 < pos.at(0).size(); i += 2) req.push_back(static_cast<char>(std::stoi(pos[0].substr(i, 2), nullptr, 16)));
+    for (size_t i = 0; i + 1 < pos.at(0).size(); i += 2)
+      req.push_back(static_cast<char>(std::stoi(pos[0].substr(i, 2), nullptr, 16)));
   } else {
     req = encode_frame(FrameType::Status, "");
   }
@@ -283,7 +290,8 @@ int cmd_expect(std::map<std::string, std::string>& o) {
       p = c == std::string::npos ? h.size() + 1 : c + 1;
     }
     if (f.size() != 5) return std::fprintf(stderr, "bad history '%s'\n", h.c_str()), 2;
-    std::map<std::string, std::string> ho{{"--count", f[1]}, {"--version", f[2]}, {"--counters", f[3]}, {"--delete", f[4]}};
+    std::map<std::string, std::string> ho{
+        {"--count", f[1]}, {"--version", f[2]}, {"--counters", f[3]}, {"--delete", f[4]}};
     const std::string origin = f[0];
     for_each_envelope(origin, ho, [&](const std::string& env) {
       const std::string id = decode_envelope(env)->vpn_id();
