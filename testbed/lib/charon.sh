@@ -66,7 +66,7 @@ charon_start() {
 
 charon_stop() {
 	local dir=$CHARON_RUN/$1
-	[ -f "$dir/charon.pid" ] && kill "$(cat "$dir/charon.pid")" 2>/dev/null
+	[ -f "$dir/charon.pid" ] && { kill "$(cat "$dir/charon.pid")" 2>/dev/null || true; }
 	return 0
 }
 

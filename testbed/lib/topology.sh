@@ -100,8 +100,9 @@ topology_steer() {
 
 # The cluster's gateways: identical connection configs, the cluster IP as local address.
 # mobike = no: a cluster node must not announce its own addresses to the EU (ADDITIONAL_ADDRESS).
+# DPD from the gateways too, so that the tests see both sides' INFORMATIONAL exchanges.
 swanctl_conf_cluster_sg() {
-	swanctl_conf_sg | sed 's/local_addrs = 192.0.2.1/local_addrs = 203.0.113.1\n\t\t\tmobike = no/'
+	swanctl_conf_sg | sed 's/local_addrs = 192.0.2.1/local_addrs = 203.0.113.1\n\t\t\tmobike = no\n\t\t\tdpd_delay = 2s/'
 }
 
 # The EU of the cluster: like swanctl_conf_eu but towards the cluster IP, with DPD; connection

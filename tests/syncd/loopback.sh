@@ -73,6 +73,23 @@ grep -q "certificate for 'sg4' is not a cluster member" "$d/sg1.log" || fail "sg
 pass "a non-member's certificate is refused and logged"
 grep -q "TLS handshake failed" "$d/sg1.log" || fail "sg1 did not refuse the self-signed peer / plaintext"
 pass "a self-signed peer and a plaintext client are refused at the TLS handshake"
+syncd_kill "$d" sg4
+syncd_kill "$d" rogue
+sleep 0.3
+
+# A recorded session of a legitimate member, replayed: TLS 1.3 without tickets refuses it.
+before=$(grep -c "TLS handshake failed" "$d/sg1.log" || true)
+python3 "$(dirname "$0")/replay.py" $((base + 60)) $base >"$d/replay.out" &
+rp=$!
+for i in $(seq 50); do grep -q ready "$d/replay.out" 2>/dev/null && break; sleep 0.1; done
+printf '\000\000\000\004\001sg2' | timeout 10 openssl s_client -connect 127.0.0.1:$((base + 60)) -tls1_3 -quiet \
+	-no_ign_eof -cert "$d/sg2.pem" -key "$d/sg2.key" -CAfile "$d/ca.pem" >/dev/null 2>&1 || true
+wait $rp
+cat "$d/replay.out" | tail -1
+sleep 0.5
+after=$(grep -c "TLS handshake failed" "$d/sg1.log" || true)
+[ "$after" -gt "$before" ] || fail "a replayed TLS session was not refused"
+pass "a replayed TLS session is refused at the handshake"
 
 # 5. malformed, truncated and oversized frames on the local socket close that connection only
 for frame in 00000000 02 7fffffff02 0000000509deadbeef 0000000a0200000000000000017878; do

@@ -3,20 +3,10 @@
 # already runs is disturbed: the live VPN keeps passing traffic and both charons stay up.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$ELASTIC_REPO/testbed/lib/charon.sh"
-. "$ELASTIC_REPO/testbed/lib/topology.sh"
+. "$ELASTIC_REPO/testbed/lib/cluster.sh"
 
-topology_cluster
-for n in sg1 sg2 eu; do
-	charon_start $n $n "install_routes = no
-		plugins { elastic { node = $n } }"
-done
-trap 'charon_cleanup eu sg1 sg2' EXIT
-swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
-swanctl_load sg2 "$(swanctl_conf_cluster_sg)"
-swanctl_load eu "$(swanctl_conf_cluster_eu)"
+cluster_start
 swanctl_in eu --initiate --ike sg --child gcm >/dev/null
-ctl() { local n=$1; shift; "$ELASTIC_BUILD/plugins/elastic/elasticctl" --socket "$CHARON_RUN/$n/charon.elastic" "$@"; }
 d=$CHARON_RUN/ctx
 mkdir -p "$d"
 ctl sg1 export --ike rw --out "$d/good"

@@ -5,24 +5,14 @@
 # kernel must never see a replayed sequence number, and the moved VPN must stay fully alive.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$ELASTIC_REPO/testbed/lib/charon.sh"
-. "$ELASTIC_REPO/testbed/lib/topology.sh"
+. "$ELASTIC_REPO/testbed/lib/cluster.sh"
 . "$ELASTIC_REPO/testbed/lib/stream.sh"
 
 # A sanity bound, not a speed target (speed is measured by ./tests/bench transfer): a transfer that
 # loses half a second of the 50/s stream is broken. Typical under QEMU/TCG: 1-2 packets.
 MAX_LOST=${ELASTIC_MAX_LOST:-25}
 
-topology_cluster
-for n in sg1 sg2 eu; do
-	charon_start $n $n "install_routes = no
-		plugins { elastic { node = $n } }"
-done
-trap 'charon_cleanup eu sg1 sg2' EXIT
-swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
-swanctl_load sg2 "$(swanctl_conf_cluster_sg)"
-swanctl_load eu "$(swanctl_conf_cluster_eu)"
-ctl() { local n=$1; shift; "$ELASTIC_BUILD/plugins/elastic/elasticctl" --socket "$CHARON_RUN/$n/charon.elastic" "$@"; }
+cluster_start
 eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
 eu_inits() { grep -c 'initiating IKE_SA' "$CHARON_RUN/eu/charon.log" || true; }
 
@@ -33,8 +23,7 @@ transfer() {
 	plain=$(xfrm_stat eu XfrmInTmplMismatch)
 	stream_start "$CHARON_RUN/stream.out" 3
 	sleep 1
-	out=$(ctl $from transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic" --margin 64 \
-		--steer ". $ELASTIC_REPO/testbed/lib/topology.sh; topology_steer $to")
+	out=$(cluster_transfer $from $to)
 	echo "$out"
 	stream_wait
 	stats=$(stream_stats "$CHARON_RUN/stream.out")
@@ -96,6 +85,7 @@ pass "SG-initiated IKE_SA rekey on sg2"
 ping_ok "traffic after both rekeys"
 sleep 3  # the EU's DPD (2 s) runs as an INFORMATIONAL exchange with sg2
 expect_match "EU DPD answered by sg2" "$(cat "$CHARON_RUN/sg2/charon.log")" 'parsed INFORMATIONAL request [0-9]+ \[ \]'
+expect_match "sg2's DPD answered by the EU" "$(cat "$CHARON_RUN/sg2/charon.log")" 'parsed INFORMATIONAL response [0-9]+ \[ \]'
 if grep -E 'retransmit|invalid|unexpected|expected' "$CHARON_RUN/eu/charon.log" "$CHARON_RUN/sg2/charon.log"; then
 	fail "message IDs out of step after the transfer"
 fi

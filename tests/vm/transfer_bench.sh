@@ -4,30 +4,19 @@
 #   transfer_bench.sh OUT.json [ROUNDS]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$ELASTIC_REPO/testbed/lib/charon.sh"
-. "$ELASTIC_REPO/testbed/lib/topology.sh"
+. "$ELASTIC_REPO/testbed/lib/cluster.sh"
 . "$ELASTIC_REPO/testbed/lib/stream.sh"
 out=$1 rounds=${2:-6}
 
-topology_cluster
-for n in sg1 sg2 eu; do
-	charon_start $n $n "install_routes = no
-		plugins { elastic { node = $n } }"
-done
-trap 'charon_cleanup eu sg1 sg2' EXIT
-swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
-swanctl_load sg2 "$(swanctl_conf_cluster_sg)"
-swanctl_load eu "$(swanctl_conf_cluster_eu)"
+cluster_start
 swanctl_in eu --initiate --ike sg --child gcm >/dev/null
-ctl() { local n=$1; shift; "$ELASTIC_BUILD/plugins/elastic/elasticctl" --socket "$CHARON_RUN/$n/charon.elastic" "$@"; }
 
 from=sg1 to=sg2
 : >"$CHARON_RUN/rounds"
 for i in $(seq "$rounds"); do
 	stream_start "$CHARON_RUN/stream.out" 3
 	sleep 1
-	t=$(ctl $from transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic" --margin 64 \
-		--steer ". $ELASTIC_REPO/testbed/lib/topology.sh; topology_steer $to")
+	t=$(cluster_transfer $from $to)
 	stream_wait
 	s=$(stream_stats "$CHARON_RUN/stream.out")
 	# "transferred to ike-id N: passive copy A ms, steer B ms, release C ms, activate D ms"

@@ -1,0 +1,34 @@
+# The two-gateway cluster with an EU, as the transfer/failover tests, the benchmark and the demo
+# use it: namespaces (topology_cluster), three charons with the elastic plugin, configs loaded.
+. "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/charon.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
+
+# cluster_start [EXTRA_FN]: EXTRA_FN NODE may print more settings for a node's elastic plugin.
+cluster_start() {
+	local n extra
+	topology_cluster
+	for n in sg1 sg2 eu; do
+		extra=$([ -n "${1:-}" ] && "$1" $n || true)
+		charon_start $n $n "install_routes = no
+			plugins { elastic { node = $n
+				$extra } }"
+	done
+	trap 'charon_cleanup eu sg1 sg2' EXIT
+	swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
+	swanctl_load sg2 "$(swanctl_conf_cluster_sg)"
+	swanctl_load eu "$(swanctl_conf_cluster_eu)"
+}
+
+# ctl NODE ARGS...: elasticctl against NODE's charon.
+ctl() {
+	local n=$1
+	shift
+	"$ELASTIC_BUILD/plugins/elastic/elasticctl" --socket "$CHARON_RUN/$n/charon.elastic" "$@"
+}
+
+# cluster_transfer FROM TO: elasticctl transfer of the EU's VPN, traffic steered to TO.
+cluster_transfer() {
+	ctl "$1" transfer --ike rw --to "$CHARON_RUN/$2/charon.elastic" --margin 64 \
+		--steer ". $ELASTIC_REPO/testbed/lib/topology.sh; topology_steer $2"
+}
