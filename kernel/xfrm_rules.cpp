@@ -16,6 +16,13 @@ Result<void> check_oseq_room(const AeInfo& cur, uint64_t next) {
   if (!cur.esn && next > kMaxOseq32)
     return make_error(cur.id.to_string() + ": outbound sequence number " + std::to_string(next) +
                       " would wrap the 32-bit counter (SA without ESN): rekey the CHILD_SA instead");
+  return {};
+}
+
+// What matters is the jump relative to what the peer has seen; for a live SA that is its own
+// oseq. (set() takes an explicit target: e.g. a freshly installed copy of an SA whose peer has
+// seen far more than this kernel's 0; the caller bounds that jump.)
+Result<void> check_esn_jump(const AeInfo& cur, uint64_t next) {
   if (cur.esn && next - cur.replay.oseq64() >= kMaxEsnJump)
     return make_error(cur.id.to_string() + ": a jump of " + std::to_string(next - cur.replay.oseq64()) +
                       " is too large for the peer to infer the ESN high bits (limit 2^31 - 1)");
@@ -56,6 +63,7 @@ Result<ReplayState> plan_advance(const AeInfo& cur, uint64_t delta) {
     return make_error(cur.id.to_string() + ": advancing by " + std::to_string(delta) + " overflows 64 bits");
   const uint64_t next = now + delta;
   if (auto ok = check_oseq_room(cur, next); !ok) return ok.error();
+  if (auto ok = check_esn_jump(cur, next); !ok) return ok.error();
   ReplayState out = cur.replay;
   out.oseq = static_cast<uint32_t>(next);
   out.oseq_hi = static_cast<uint32_t>(next >> 32);

@@ -101,8 +101,7 @@ Result<size_t> XfrmWatch::dispatch(const std::function<void(const AeEvent&)>& cb
     if (err == -EAGAIN) return n;
     if (err == -ENOBUFS) {
       // What is still queued predates the loss: drop it, then read the current state of all.
-      while (events_.receive([](const nlmsghdr*) {}, true) != -EAGAIN) {
-      }
+      for (int r = 0; r == 0 || r == -ENOBUFS || r == -EINTR;) r = events_.receive([](const nlmsghdr*) {}, true);
       n += resync(cb);
       continue;
     }

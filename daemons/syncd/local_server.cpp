@@ -62,13 +62,18 @@ void LocalSession::read() {
       auto f = decoder_.next(none);
       if (none) break;
       if (!f) return close("malformed frame: " + f.error().message);
-      if (f->type == FrameType::Status) {
+      if (f->type == FrameType::Hello) {
+        subscribed_ = true;
+        daemon_.replay_to(*this);
+      } else if (f->type == FrameType::Status) {
         send(encode_frame(FrameType::Status, daemon_.status()));
       } else if (f->type == FrameType::Data) {
         auto data = split_data(f->body);
         if (!data) return close(data.error().message);
-        if (auto ok = daemon_.publish(data->second); !ok) return close("refused envelope: " + ok.error().message);
+        auto ok = daemon_.publish(data->second);
         ack = data->first;
+        secure_wipe(f->body);
+        if (!ok) return close("refused envelope: " + ok.error().message);
       } else {
         return close("unexpected frame type " + std::to_string(static_cast<int>(f->type)));
       }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/write.hpp>
 
+#include "elastic/secure.h"
 #include "elastic/sync_daemon.h"
 #include "elastic/sync_log.h"
 
@@ -64,7 +65,9 @@ void PeerSession::read() {
       auto f = decoder_.next(none);
       if (none) break;
       if (!f) return close("malformed frame: " + f.error().message);
-      if (!handle(*f)) return;
+      const bool ok = handle(*f);
+      secure_wipe(f->body);
+      if (!ok) return;
     }
     ack();
     read();

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "elastic/peer_session.h"
+#include "elastic/secure.h"
 #include "elastic/sync_log.h"
 
 namespace elastic::sync {
@@ -142,6 +143,16 @@ bool SyncDaemon::is_peer(const std::string& name) const {
   return links_.count(name) > 0;
 }
 
+void SyncDaemon::replay_to(LocalSession& s) {
+  // A (re)connecting plugin gets every replica held here, so that it can take over any of them;
+  // its own VPNs it publishes itself.
+  table_.for_each([&](const std::string&, const VpnEntry& e) {
+    if (e.origin == cfg_.node || e.deleted) return;
+    if (!e.full.empty()) s.deliver(e.full);
+    if (!e.tail.empty()) s.deliver(e.tail);
+  });
+}
+
 bool SyncDaemon::is_alternate(const std::string& vpn_id, const std::string& peer) const {
   for (const auto& a : alternates(vpn_id, cfg_.node, cfg_.members, cfg_.replicas))
     if (a == peer) return true;
@@ -176,12 +187,13 @@ Result<Applied> SyncDaemon::receive(const std::string& /*peer*/, std::string_vie
     ++stats_.stale;
     return r;
   }
-  const std::string copy(bytes);
+  std::string copy(bytes);
   for (auto& w : locals_)
-    if (auto s = w.lock(); s && s->open()) {
+    if (auto s = w.lock(); s && s->open() && s->subscribed()) {
       s->deliver(copy);
       ++stats_.delivered;
     }
+  secure_wipe(copy);
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "elastic/sync_frame.h"
 
+#include "elastic/secure.h"
+
 namespace elastic::sync {
 namespace {
 
@@ -56,6 +58,18 @@ Result<uint64_t> parse_ack(std::string_view body) {
   return get_be(body, 8);
 }
 
+FrameDecoder::~FrameDecoder() {
+  secure_wipe(buf_);
+}
+
+FrameDecoder& FrameDecoder::operator=(FrameDecoder&& o) noexcept {
+  secure_wipe(buf_);
+  buf_ = std::move(o.buf_);
+  pos_ = o.pos_;
+  o.pos_ = 0;
+  return *this;
+}
+
 Result<Frame> FrameDecoder::next(bool& none) {
   none = false;
   std::string_view rest(buf_.data() + pos_, buf_.size() - pos_);
@@ -76,7 +90,9 @@ Result<Frame> FrameDecoder::next(bool& none) {
   Frame f{static_cast<FrameType>(type), std::string(rest.substr(5, len - 1))};
   pos_ += 4 + len;
   if (pos_ > (1u << 16) && pos_ * 2 > buf_.size()) {  // compact now and then
-    buf_.erase(0, pos_);
+    std::string rest(buf_, pos_);
+    secure_wipe(buf_);
+    buf_ = std::move(rest);
     pos_ = 0;
   }
   return f;

@@ -53,7 +53,17 @@ static uint64_t margin_arg(private_elastic_control_t *this, const char *arg)
 	return arg ? strtoull(arg, NULL, 10) : this->margin;
 }
 
+static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a);
+
+/** Runs a command while no replica from syncd can change the VPNs held here. */
 static void dispatch(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a)
+{
+	elastic_store_op_lock(this->store);
+	dispatch_locked(this, line, body, a);
+	elastic_store_op_unlock(this->store);
+}
+
+static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a)
 {
 	char *save = NULL, *cmd = strtok_r(line, " ", &save), *arg1 = strtok_r(NULL, " ", &save),
 		 *arg2 = strtok_r(NULL, " ", &save);
@@ -190,7 +200,10 @@ elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listen
 	{
 		unlink(uri + strlen("unix://"));
 	}
+	/* created 0600 from the start (chmod below only confirms it) */
+	mode_t old = umask(S_IRWXG | S_IRWXO);
 	this->service = lib->streams->create_service(lib->streams, uri, 10);
+	umask(old);
 	if (!this->service)
 	{
 		DBG1(DBG_CFG, "elastic: creating the control socket %s failed", uri);

@@ -60,12 +60,19 @@ std::string read_counters(v1::VpnContext& ctx) {
 std::string write_counters(const v1::IkeSa& ike, const v1::ChildSa& c, uint64_t margin) {
   auto rep = xfrm::XfrmReplay::open();
   if (!rep) return rep.error().message;
-  // Outbound: never reuse a number the previous owner may have sent.
+  // Outbound: never reuse a number the previous owner may have sent. The peer has seen up to the
+  // context's oseq: the jump it must follow is the margin (ESN: below 2^31, RFC 4303 A2).
   auto out = rep->read(out_id(ike, c));
   if (!out) return out.error().message;
+  if (out->esn && margin >= (uint64_t{1} << 31)) return "margin " + std::to_string(margin) + " too large for ESN";
   const uint64_t want = oseq64(c.replay_out()) + margin;
-  if (want > out->replay.oseq64())
-    if (auto r = rep->advance(out->id, want - out->replay.oseq64()); !r) return r.error().message;
+  if (want > out->replay.oseq64()) {
+    xfrm::ReplayState st = out->replay;
+    st.oseq = static_cast<uint32_t>(want);
+    st.oseq_hi = st.esn_form ? static_cast<uint32_t>(want >> 32) : 0;
+    if (!st.esn_form && (want >> 32)) return "outbound sequence number " + std::to_string(want) + " needs ESN";
+    if (auto r = rep->set(out->id, st); !r) return r.error().message;
+  }
   // Inbound: everything the previous owner accepted counts as seen here too.
   auto in = rep->read(in_id(ike, c));
   if (!in) return in.error().message;

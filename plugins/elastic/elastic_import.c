@@ -349,6 +349,16 @@ static char *build(elastic_ctx_t *ctx, peer_cfg_t *peer_cfg, uint32_t *uid)
 	proposal->destroy(proposal);
 	if (err)
 	{
+		enumerator_t *enumerator;
+		child_sa_t *child_sa;
+
+		/* the CHILD_SAs installed so far have passive DROP policies: remove them */
+		enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+		while (enumerator->enumerate(enumerator, &child_sa))
+		{
+			elastic_import_block_outbound(ike_sa, child_sa, FALSE);
+		}
+		enumerator->destroy(enumerator);
 		ike_sa->destroy(ike_sa);
 		charon->bus->set_sa(charon->bus, NULL);
 		return err;
@@ -422,8 +432,13 @@ static char *activate_sa(ike_sa_t *ike_sa, elastic_ctx_t *ctx, uint64_t margin)
 				break;
 			}
 		}
-		/* a CHILD_SA unknown to the context keeps its counters, still jumped by margin */
-		err = i < n ? elastic_set_counters(ctx, i, margin) : NULL;
+		if (i == n)
+		{	/* a CHILD_SA the context does not know cannot be given safe counters */
+			err = error("CHILD_SA %s{%u} is not in the context", child_sa->get_name(child_sa),
+						child_sa->get_unique_id(child_sa));
+			break;
+		}
+		err = elastic_set_counters(ctx, i, margin);
 		if (!err && child_sa->install_policies(child_sa) != SUCCESS)
 		{
 			err = error("installing the policies of CHILD_SA %s{%u} failed",
@@ -456,8 +471,14 @@ char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uin
 	}
 	err = final ? elastic_envelope_decode(final, final_len, &ctx, &vpn_id, &epoch, &version)
 				: elastic_store_context(store, uid, &ctx, &epoch);
+	if (!err && final)
+	{
+		err = elastic_store_check_final(store, uid, ctx, vpn_id);
+	}
 	if (err)
 	{
+		free(vpn_id);
+		elastic_ctx_destroy(ctx);
 		return err;
 	}
 	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
@@ -475,8 +496,14 @@ char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uin
 			listener->snapshot(listener, ike_sa);
 			DBG1(DBG_CFG, "elastic: activated IKE_SA %u (epoch %llu, sequence numbers +%llu)",
 				 uid, (unsigned long long)epoch + 1, (unsigned long long)margin);
+			charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
 		}
-		charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+		else
+		{	/* half activated is unsafe: drop it here (no DELETE), it lives on elsewhere */
+			DBG1(DBG_CFG, "elastic: activating IKE_SA %u failed, dropping it: %s", uid, err);
+			elastic_store_release(store, uid);
+			charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
+		}
 		charon->bus->set_sa(charon->bus, NULL);
 	}
 	free(vpn_id);
@@ -505,8 +532,9 @@ char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint
 	}
 	DBG1(DBG_CFG, "elastic: released IKE_SA %s[%u] (no DELETE sent)", ike_sa->get_name(ike_sa),
 		 uid);
-	/* destroying an IKE_SA sends nothing to the peer; its kernel SAs go with it */
+	/* it lives on elsewhere: forget it before the IKE_SA goes, so that no delete is published;
+	 * destroying an IKE_SA sends nothing to the peer, its kernel SAs go with it */
+	elastic_store_release(store, uid);
 	charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
-	elastic_store_remove(store, uid);
 	return NULL;
 }

@@ -111,7 +111,9 @@ METHOD(listener_t, ike_state_change, bool,
 METHOD(listener_t, ike_rekey, bool,
 	private_elastic_listener_t *this, ike_sa_t *old, ike_sa_t *new)
 {
+	/* raised after inherit_post(): the CHILD_SAs already belong to the new IKE_SA */
 	elastic_store_rekeyed(this->store, old->get_unique_id(old), new->get_unique_id(new));
+	snapshot(this, new);
 	return TRUE;
 }
 
@@ -130,6 +132,10 @@ METHOD(listener_t, child_state_change, bool,
 	if (state == CHILD_INSTALLED || state == CHILD_DELETED || state == CHILD_DESTROYING)
 	{
 		snapshot(this, ike_sa);
+	}
+	if (state == CHILD_DESTROYING)
+	{	/* its keys are no longer needed anywhere */
+		elastic_store_child_gone(this->store, child_sa->get_unique_id(child_sa));
 	}
 	return TRUE;
 }

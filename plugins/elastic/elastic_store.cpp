@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -35,13 +36,28 @@ struct Entry {
   v1::VpnContext ctx;
 };
 
+// The SAs a context describes as installed: SPIs (a rekey changes them), endpoints and
+// encapsulation (MOBIKE or a NAT mapping change them).
+std::string sa_signature(const v1::VpnContext& ctx) {
+  const auto& ike = ctx.ike_sa();
+  std::string sig = std::to_string(ike.spi_i()) + "/" + std::to_string(ike.spi_r()) + " " + ike.local().address() +
+                    ":" + std::to_string(ike.local().port()) + " " + ike.remote().address() + ":" +
+                    std::to_string(ike.remote().port());
+  for (const auto& c : ike.child_sas())
+    sig += " " + std::to_string(c.spi_in()) + "/" + std::to_string(c.spi_out()) + (c.udp_encap() ? "e" : "");
+  return sig;
+}
+
 }  // namespace
 
 struct elastic_store_t {
   std::mutex mu;
+  std::mutex ops;  // elastic_store_op_lock(): import/activate/release/replicas, one at a time
   std::string node;
+  std::string boot;  // random per charon start: VPN ids are never reused after a restart
   uint64_t next_vpn = 1;
-  std::map<uint32_t, Entry> vpns;  // by IKE_SA unique id
+  std::vector<v1::Envelope> deletes;  // VPNs owned here that ended, for the sync link
+  std::map<uint32_t, Entry> vpns;     // by IKE_SA unique id
   std::map<uint32_t, v1::IkeKeyMaterial> ike_keys;
   std::map<uint32_t, v1::ChildKeys> child_keys;  // by CHILD_SA unique id
   std::map<uint32_t, bool> child_initiator;      // by CHILD_SA unique id
@@ -71,18 +87,38 @@ struct elastic_store_t {
     elastic::secure_wipe(*k.mutable_encryption_r());
     elastic::secure_wipe(*k.mutable_integrity_r());
   }
+  void drop_child_keys(uint32_t child_uid) {
+    if (auto it = child_keys.find(child_uid); it != child_keys.end()) {
+      wipe(it->second);
+      child_keys.erase(it);
+      child_initiator.erase(child_uid);
+    }
+  }
+  // Drops the captured keys of an IKE_SA and of its CHILD_SAs, except CHILD_SAs that another
+  // entry holds now (an IKE rekey moves them to the new IKE_SA).
   void drop_keys(const v1::VpnContext& ctx, uint32_t ike_uid) {
     mids.erase(ike_uid);
     if (auto it = ike_keys.find(ike_uid); it != ike_keys.end()) {
       wipe(it->second);
       ike_keys.erase(it);
     }
-    for (const auto& c : ctx.ike_sa().child_sas())
-      if (auto it = child_keys.find(c.unique_id()); it != child_keys.end()) {
-        wipe(it->second);
-        child_keys.erase(it);
-        child_initiator.erase(c.unique_id());
-      }
+    for (const auto& c : ctx.ike_sa().child_sas()) {
+      bool moved = false;
+      for (const auto& [uid, e] : vpns)
+        for (const auto& other : e.ctx.ike_sa().child_sas())
+          moved |= uid != ike_uid && other.unique_id() == c.unique_id();
+      if (c.unique_id() && !moved) drop_child_keys(c.unique_id());
+    }
+  }
+  void queue_delete(const Entry& e) {
+    v1::Envelope env;
+    env.set_schema(v1::SCHEMA_VERSION_1);
+    env.set_origin_node(node);
+    env.set_epoch(e.epoch);
+    env.set_version(e.version + 1);
+    env.set_kind(v1::ENVELOPE_KIND_DELETE);
+    env.set_vpn_id(e.vpn_id);
+    deletes.push_back(std::move(env));
   }
 };
 
@@ -91,6 +127,9 @@ extern "C" {
 elastic_store_t* elastic_store_create(const char* node) {
   auto* s = new elastic_store_t;
   s->node = node;
+  char boot[16];
+  std::snprintf(boot, sizeof boot, "%08x", std::random_device{}());
+  s->boot = boot;
   return s;
 }
 
@@ -125,7 +164,7 @@ void elastic_store_update(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t* s
   auto [it, fresh] = s->vpns.try_emplace(ike_uid);
   Entry& e = it->second;
   if (fresh) {
-    e.vpn_id = s->node + "/" + std::to_string(s->next_vpn++);
+    e.vpn_id = s->node + "/" + s->boot + "/" + std::to_string(s->next_vpn++);
     e.role = role;
   }
   auto* ike = snap->msg.mutable_ike_sa();
@@ -179,10 +218,8 @@ void elastic_store_rekeyed(elastic_store_t* s, uint32_t old_uid, uint32_t new_ui
   auto it = s->vpns.find(old_uid);
   if (it == s->vpns.end()) return;
   Entry& e = s->vpns[new_uid];
-  e.vpn_id = it->second.vpn_id;
-  e.epoch = it->second.epoch;
-  e.version = it->second.version + 1;
-  e.role = it->second.role;
+  e = it->second;  // the context (with the CHILD_SA keys) until the snapshot of the new IKE_SA
+  ++e.version;
 }
 
 void elastic_store_adopt(elastic_store_t* s, uint32_t ike_uid, const char* vpn_id, uint64_t epoch, uint64_t version) {
@@ -236,18 +273,6 @@ uint32_t elastic_store_find_vpn(elastic_store_t* s, const char* vpn_id) {
   return 0;
 }
 
-namespace {
-
-// The SAs a context describes: IKE SPIs and CHILD SPIs (a rekey changes them).
-std::string sa_signature(const v1::VpnContext& ctx) {
-  std::string sig = std::to_string(ctx.ike_sa().spi_i()) + "/" + std::to_string(ctx.ike_sa().spi_r());
-  for (const auto& c : ctx.ike_sa().child_sas())
-    sig += " " + std::to_string(c.spi_in()) + "/" + std::to_string(c.spi_out());
-  return sig;
-}
-
-}  // namespace
-
 int elastic_store_refresh_passive(elastic_store_t* s, uint32_t ike_uid, const void* data, size_t len) {
   auto env = elastic::decode_envelope(std::string_view(static_cast<const char*>(data), len));
   if (!env) return 0;
@@ -259,18 +284,27 @@ int elastic_store_refresh_passive(elastic_store_t* s, uint32_t ike_uid, const vo
   if (std::pair(env->epoch(), env->version()) > std::pair(e.epoch, e.version)) {
     auto* ike = e.ctx.mutable_ike_sa();
     if (env->kind() == v1::ENVELOPE_KIND_COUNTERS) {
-      // newer message IDs and replay states for the SAs we hold
-      *ike->mutable_message_ids() = env->counters().message_ids();
-      for (const auto& cc : env->counters().child_sas())
-        for (auto& c : *ike->mutable_child_sas())
-          if (c.spi_in() == cc.spi_in()) {
-            *c.mutable_replay_in() = cc.replay_in();
-            *c.mutable_replay_out() = cc.replay_out();
-          }
-      result = 1;
+      // newer message IDs and replay states, if they are for the SAs we hold
+      bool match = env->counters().child_sas_size() == ike->child_sas_size();
+      for (const auto& cc : env->counters().child_sas()) {
+        bool found = false;
+        for (const auto& c : ike->child_sas()) found |= c.spi_in() == cc.spi_in() && c.spi_out() == cc.spi_out();
+        match &= found;
+      }
+      if (match) {
+        *ike->mutable_message_ids() = env->counters().message_ids();
+        for (const auto& cc : env->counters().child_sas())
+          for (auto& c : *ike->mutable_child_sas())
+            if (c.spi_in() == cc.spi_in()) {
+              *c.mutable_replay_in() = cc.replay_in();
+              *c.mutable_replay_out() = cc.replay_out();
+            }
+        result = 1;
+      }
     } else if (env->kind() == v1::ENVELOPE_KIND_UPSERT && sa_signature(env->context()) == sa_signature(e.ctx)) {
       elastic::wipe_keys(e.ctx);
       e.ctx = std::move(*env->mutable_context());
+      for (auto& c : *e.ctx.mutable_ike_sa()->mutable_child_sas()) c.clear_unique_id();  // the origin's
       result = 1;
     } else {
       result = -1;
@@ -281,25 +315,84 @@ int elastic_store_refresh_passive(elastic_store_t* s, uint32_t ike_uid, const vo
   return result;
 }
 
-char* elastic_envelope_peek(const void* data, size_t len, int* kind, char** vpn_id) {
+char* elastic_envelope_peek(const void* data, size_t len, int* kind, char** vpn_id, char** origin, uint64_t* epoch) {
   auto env = elastic::decode_envelope(std::string_view(static_cast<const char*>(data), len));
   if (!env) return dup_error(env.error().message);
   *kind = env->kind();
   *vpn_id = strdup(env->vpn_id().c_str());
+  *origin = strdup(env->origin_node().c_str());
+  *epoch = env->epoch();
   elastic::wipe_keys(*env);
   return nullptr;
 }
 
-void elastic_store_remove(elastic_store_t* s, uint32_t ike_uid) {
+char* elastic_store_check_final(elastic_store_t* s, uint32_t ike_uid, const elastic_ctx_t* ctx, const char* vpn_id) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  if (it == s->vpns.end()) return dup_error("no VPN with IKE_SA unique id " + std::to_string(ike_uid) + " here");
+  if (it->second.vpn_id != vpn_id)
+    return dup_error("the final context is for VPN " + std::string(vpn_id) + ", IKE_SA " + std::to_string(ike_uid) +
+                     " holds " + it->second.vpn_id);
+  if (sa_signature(ctx->msg) != sa_signature(it->second.ctx))
+    return dup_error("the final context describes other SAs than the passive copy here (rekeyed meanwhile?)");
+  return nullptr;
+}
+
+static void remove_entry(elastic_store_t* s, uint32_t ike_uid, bool ended) {
   std::lock_guard lock(s->mu);
   auto it = s->vpns.find(ike_uid);
   if (it == s->vpns.end()) {
     s->drop_keys(v1::VpnContext(), ike_uid);
     return;
   }
+  // After an IKE rekey the VPN continues under the new IKE_SA: only the old IKE_SA goes.
+  bool continues = false;
+  for (const auto& [uid, e] : s->vpns) continues |= uid != ike_uid && e.vpn_id == it->second.vpn_id;
+  if (ended && !continues && it->second.role == ELASTIC_ROLE_ACTIVE && s->observer) {
+    s->queue_delete(it->second);
+    s->observer(s->observer_data, 0);
+  }
   s->drop_keys(it->second.ctx, ike_uid);
   elastic::wipe_keys(it->second.ctx);
   s->vpns.erase(it);
+}
+
+void elastic_store_remove(elastic_store_t* s, uint32_t ike_uid) {
+  remove_entry(s, ike_uid, true);
+}
+
+void elastic_store_release(elastic_store_t* s, uint32_t ike_uid) {
+  remove_entry(s, ike_uid, false);
+}
+
+bool elastic_store_take_delete(elastic_store_t* s, unsigned char** out, size_t* len) {
+  std::lock_guard lock(s->mu);
+  if (s->deletes.empty()) return false;
+  std::string bytes = elastic::encode_envelope(s->deletes.front());
+  s->deletes.erase(s->deletes.begin());
+  *out = static_cast<unsigned char*>(malloc(bytes.size()));
+  std::memcpy(*out, bytes.data(), bytes.size());
+  *len = bytes.size();
+  return true;
+}
+
+void elastic_store_child_gone(elastic_store_t* s, uint32_t child_uid) {
+  std::lock_guard lock(s->mu);
+  s->drop_child_keys(child_uid);
+}
+
+void elastic_store_op_lock(elastic_store_t* s) {
+  s->ops.lock();
+}
+
+void elastic_store_op_unlock(elastic_store_t* s) {
+  s->ops.unlock();
+}
+
+uint64_t elastic_store_epoch(elastic_store_t* s, uint32_t ike_uid) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  return it == s->vpns.end() ? 0 : it->second.epoch;
 }
 
 int elastic_store_role(elastic_store_t* s, uint32_t ike_uid) {
@@ -394,6 +487,8 @@ char* elastic_envelope_decode(const void* data, size_t len, elastic_ctx_t** ctx,
   }
   *ctx = elastic_ctx_create();
   (*ctx)->msg = std::move(*env->mutable_context());
+  // CHILD_SA unique ids are the origin's: they must not name local CHILD_SAs here
+  for (auto& c : *(*ctx)->msg.mutable_ike_sa()->mutable_child_sas()) c.clear_unique_id();
   *vpn_id = strdup(env->vpn_id().c_str());
   *epoch = env->epoch();
   *version = env->version();

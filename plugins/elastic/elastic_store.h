@@ -49,6 +49,19 @@ void elastic_store_update(elastic_store_t *store, uint32_t ike_uid, elastic_ctx_
 void elastic_store_message_ids(elastic_store_t *store, uint32_t ike_uid, uint32_t initiate,
 							   uint32_t respond);
 
+/** A CHILD_SA is being destroyed: wipe its captured keys. */
+void elastic_store_child_gone(elastic_store_t *store, uint32_t child_uid);
+
+/**
+ * Serializes operations that change which VPNs this charon holds (import, activate, release,
+ * replicas from syncd), so that e.g. a replica cannot replace a VPN being activated.
+ */
+void elastic_store_op_lock(elastic_store_t *store);
+void elastic_store_op_unlock(elastic_store_t *store);
+
+/** The VPN's ownership epoch here (0 if unknown). */
+uint64_t elastic_store_epoch(elastic_store_t *store, uint32_t ike_uid);
+
 /** The IKE_SA was rekeyed: the VPN continues under the new IKE_SA. */
 void elastic_store_rekeyed(elastic_store_t *store, uint32_t old_uid, uint32_t new_uid);
 
@@ -63,8 +76,15 @@ char *elastic_store_context(elastic_store_t *store, uint32_t ike_uid, elastic_ct
 /** The VPN is now owned here: role active, ownership epoch `epoch`. */
 void elastic_store_activated(elastic_store_t *store, uint32_t ike_uid, uint64_t epoch);
 
-/** The IKE_SA is gone (or released): drop it and its keys. */
+/**
+ * The IKE_SA is gone: drop it and its keys. If it was owned here, a delete is queued for syncd
+ * (the VPN ended); with `released`, it lives on elsewhere and nothing is published.
+ */
 void elastic_store_remove(elastic_store_t *store, uint32_t ike_uid);
+void elastic_store_release(elastic_store_t *store, uint32_t ike_uid);
+
+/** Takes the next queued delete envelope (malloc'ed into *out); FALSE if none. */
+bool elastic_store_take_delete(elastic_store_t *store, unsigned char **out, size_t *len);
 
 /** Role of a VPN; -1 if unknown. */
 int elastic_store_role(elastic_store_t *store, uint32_t ike_uid);
@@ -97,8 +117,19 @@ uint32_t elastic_store_find_vpn(elastic_store_t *store, const char *vpn_id);
 int elastic_store_refresh_passive(elastic_store_t *store, uint32_t ike_uid, const void *envelope,
 								  size_t len);
 
-/** Kind (elastic.v1.EnvelopeKind) and VPN id (malloc'ed) of a valid envelope, or an error text. */
-char *elastic_envelope_peek(const void *data, size_t len, int *kind, char **vpn_id);
+/**
+ * Kind (elastic.v1.EnvelopeKind), VPN id and origin node (both malloc'ed) and epoch of a valid
+ * envelope, or an error text.
+ */
+char *elastic_envelope_peek(const void *data, size_t len, int *kind, char **vpn_id, char **origin,
+							uint64_t *epoch);
+
+/**
+ * Checks that a final envelope (from release) describes the passive VPN ike_uid: same VPN id and
+ * the same SAs. An error text or NULL.
+ */
+char *elastic_store_check_final(elastic_store_t *store, uint32_t ike_uid, const elastic_ctx_t *ctx,
+								const char *vpn_id);
 
 /** One line per VPN for `elasticctl list` (malloc'ed, no key material). */
 char *elastic_store_list(elastic_store_t *store);

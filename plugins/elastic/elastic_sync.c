@@ -20,26 +20,31 @@ struct private_elastic_sync_t {
 	thread_t *thread;
 };
 
-/** Drops a passive VPN here (no DELETE is sent; its kernel SAs go with it). */
-static void drop_passive(private_elastic_sync_t *this, uint32_t uid)
+/** Drops a VPN here without telling the EU (no DELETE); its kernel SAs go with it. */
+static void drop_local(private_elastic_sync_t *this, uint32_t uid)
 {
 	ike_sa_t *ike_sa;
 
+	if (elastic_store_role(this->store, uid) == ELASTIC_ROLE_ACTIVE)
+	{	/* it lives on elsewhere: forget it first, so that no delete is published */
+		elastic_store_release(this->store, uid);
+	}
 	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
 	if (ike_sa)
-	{
+	{	/* the listener removes a passive VPN's DROP policies and its entry */
 		charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
 	}
-	elastic_store_remove(this->store, uid);
+	elastic_store_release(this->store, uid);
 }
 
 static void on_replica(private_elastic_sync_t *this, const void *env, size_t len)
 {
-	char *err, *vpn_id = NULL;
+	char *err, *vpn_id = NULL, *origin = NULL;
 	int kind = 0, role, refreshed;
+	uint64_t epoch = 0;
 	uint32_t uid;
 
-	err = elastic_envelope_peek(env, len, &kind, &vpn_id);
+	err = elastic_envelope_peek(env, len, &kind, &vpn_id, &origin, &epoch);
 	if (err)
 	{
 		DBG1(DBG_CFG, "elastic: refusing a replica from syncd: %s", err);
@@ -49,13 +54,19 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 	uid = elastic_store_find_vpn(this->store, vpn_id);
 	role = uid ? elastic_store_role(this->store, uid) : -1;
 	if (role == ELASTIC_ROLE_ACTIVE)
-	{	/* owned here: a replica of it can only be older */
-		free(vpn_id);
-		return;
-	}
-	if (uid && kind == KIND_DELETE)
 	{
-		drop_passive(this, uid);
+		if (epoch > elastic_store_epoch(this->store, uid))
+		{	/* another gateway took this VPN over (we were cut off, not dead): two gateways
+			 * must never send on one SA, so stop here at once */
+			DBG1(DBG_CFG, "elastic: VPN %s was taken over by %s (epoch %llu): dropping it here",
+				 vpn_id, origin, (unsigned long long)epoch);
+			drop_local(this, uid);
+		}
+		/* else owned here: a replica of it can only be older */
+	}
+	else if (uid && kind == KIND_DELETE)
+	{
+		drop_local(this, uid);
 		DBG1(DBG_CFG, "elastic: VPN %s deleted on its owner, passive copy dropped", vpn_id);
 	}
 	else if (kind != KIND_DELETE)
@@ -65,7 +76,7 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 		{	/* new here, or its SAs changed (rekeyed on the owner): (re)install it */
 			if (uid)
 			{
-				drop_passive(this, uid);
+				drop_local(this, uid);
 			}
 			err = elastic_import(this->store, this->listener, env, len, FALSE, 0, &uid);
 			if (err)
@@ -76,12 +87,15 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 		}
 	}
 	free(vpn_id);
+	free(origin);
 }
 
 CALLBACK(replica_cb, void,
 	private_elastic_sync_t *this, const void *env, size_t len)
 {
+	elastic_store_op_lock(this->store);
 	on_replica(this, env, len);
+	elastic_store_op_unlock(this->store);
 }
 
 static void *run(private_elastic_sync_t *this)
@@ -123,6 +137,13 @@ elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *
 		return NULL;
 	}
 	this->thread = thread_create((thread_main_t)run, this);
+	if (!this->thread)
+	{
+		DBG1(DBG_CFG, "elastic: cannot start the syncd link thread");
+		elastic_synclink_destroy(this->link);
+		free(this);
+		return NULL;
+	}
 	DBG1(DBG_CFG, "elastic: replicating through elastic-syncd at %s", path);
 	return &this->public;
 }

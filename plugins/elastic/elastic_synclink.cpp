@@ -72,6 +72,16 @@ struct elastic_synclink_t {
       everything = all;
       all = false;
     }
+    // VPNs that ended here: their deletes go first (queued by the store).
+    for (;;) {
+      unsigned char* out = nullptr;
+      size_t len = 0;
+      if (!elastic_store_take_delete(store, &out, &len)) break;
+      std::string frame = elastic::sync::encode_data(++seq, std::string_view(reinterpret_cast<char*>(out), len));
+      free(out);
+      if (!write_all(fd, frame)) return false;
+    }
+    todo.erase(0);  // 0 only means "deletes pending"
     if (everything) {
       uint32_t* ids = nullptr;
       size_t n = elastic_store_owned(store, &ids);
@@ -117,6 +127,8 @@ struct elastic_synclink_t {
 
   void serve(int fd) {
     FrameDecoder dec;
+    // Subscribe: syncd sends every replica it holds, then each new one.
+    if (!write_all(fd, elastic::sync::encode_frame(FrameType::Hello, "plugin"))) return;
     {
       std::lock_guard lock(mu);
       all = true;

@@ -35,6 +35,7 @@ charon_conf() {
 				default = 1
 				ike = 2
 				time_format = %T
+				time_add_ms = yes
 				append = no
 				flush_line = yes
 			}

@@ -1,6 +1,7 @@
 // The local side: a Unix stream socket (mode 0600) for the charon plugin. Clients send Data
-// frames (their VPNs' envelopes, to replicate; acknowledged by sequence) and Status requests;
-// they receive every replica applied from peers as Data frames (seq 0), to install passive.
+// frames (their VPNs' envelopes, to replicate; acknowledged by sequence) and Status requests.
+// A client that sends Hello subscribes: it gets every replica held here at once, then every new
+// one as it is applied from a peer, as Data frames (seq 0), to install passive.
 #pragma once
 
 #include <boost/asio/local/stream_protocol.hpp>
@@ -20,6 +21,7 @@ class LocalSession : public std::enable_shared_from_this<LocalSession> {
   void start();
   void deliver(const std::string& envelope);  // a replica from a peer
   bool open() const { return !closed_; }
+  bool subscribed() const { return subscribed_; }
 
  private:
   void read();
@@ -30,7 +32,7 @@ class LocalSession : public std::enable_shared_from_this<LocalSession> {
   SyncDaemon& daemon_;
   boost::asio::local::stream_protocol::socket sock_;
   std::list<std::string> out_;
-  bool writing_ = false, closed_ = false;
+  bool writing_ = false, closed_ = false, subscribed_ = false;
   char in_[64 * 1024];
   FrameDecoder decoder_;
 };

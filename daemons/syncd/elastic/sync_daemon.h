@@ -33,6 +33,8 @@ class SyncDaemon {
 
   bool is_alternate(const std::string& vpn_id, const std::string& peer) const;
   bool is_peer(const std::string& name) const;
+  // Sends every replica held here (not this node's own VPNs) to a local client that subscribed.
+  void replay_to(LocalSession& s);
   void count_error() { ++stats_.errors; }
   std::string status() const;
   std::string metrics() const;

@@ -39,6 +39,11 @@ Result<uint64_t> parse_ack(std::string_view body);
 // A malformed frame (unknown type, zero or oversized length) is an error that ends the stream.
 class FrameDecoder {
  public:
+  FrameDecoder() = default;
+  FrameDecoder(const FrameDecoder&) = delete;
+  FrameDecoder& operator=(const FrameDecoder&) = delete;
+  FrameDecoder& operator=(FrameDecoder&& o) noexcept;
+  ~FrameDecoder();  // the buffer held envelopes with key material: wiped
   void feed(const char* data, size_t n) { buf_.append(data, n); }
   // A frame, or an Error; `none` set when more bytes are needed.
   Result<Frame> next(bool& none);

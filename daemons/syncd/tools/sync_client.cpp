@@ -203,6 +203,7 @@ int cmd_publish(std::map<std::string, std::string>& o) {
 
 int cmd_listen(std::map<std::string, std::string>& o) {
   int fd = connect_unix(o["--socket"]);
+  write_all(fd, encode_frame(FrameType::Hello, "listener"));  // subscribe to replicas
   const uint64_t want = num(o, "--count", 1);
   const int timeout = static_cast<int>(num(o, "--timeout-ms", 10000));
   timeval tv{timeout / 1000, (timeout % 1000) * 1000};
