@@ -73,15 +73,21 @@ bool write_all(int fd, const std::string& s) {
   return true;
 }
 
-// A synthetic, valid context: one IKE_SA with one CHILD_SA (dummy keys of realistic size).
-v1::Envelope context(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version) {
+// The envelope fields every kind has; the VPN id is "NODE/i".
+v1::Envelope header(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version, v1::EnvelopeKind kind) {
   v1::Envelope env;
   env.set_schema(v1::SCHEMA_VERSION_1);
   env.set_origin_node(node);
   env.set_epoch(epoch);
   env.set_version(version);
-  env.set_kind(v1::ENVELOPE_KIND_UPSERT);
+  env.set_kind(kind);
   env.set_vpn_id(node + "/" + std::to_string(i));
+  return env;
+}
+
+// A synthetic, valid context: one IKE_SA with one CHILD_SA (dummy keys of realistic size).
+v1::Envelope context(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version) {
+  v1::Envelope env = header(node, i, epoch, version, v1::ENVELOPE_KIND_UPSERT);
   auto* ike = env.mutable_context()->mutable_ike_sa();
   ike->set_spi_i(0x1000000000000000ULL + i);
   ike->set_spi_r(0x2000000000000000ULL + i);
@@ -121,13 +127,7 @@ v1::Envelope context(const std::string& node, uint64_t i, uint64_t epoch, uint64
 }
 
 v1::Envelope counters(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version, uint32_t oseq) {
-  v1::Envelope env;
-  env.set_schema(v1::SCHEMA_VERSION_1);
-  env.set_origin_node(node);
-  env.set_epoch(epoch);
-  env.set_version(version);
-  env.set_kind(v1::ENVELOPE_KIND_COUNTERS);
-  env.set_vpn_id(node + "/" + std::to_string(i));
+  v1::Envelope env = header(node, i, epoch, version, v1::ENVELOPE_KIND_COUNTERS);
   env.set_sent_at_us(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count()));
@@ -140,13 +140,7 @@ v1::Envelope counters(const std::string& node, uint64_t i, uint64_t epoch, uint6
 }
 
 v1::Envelope deletion(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version) {
-  v1::Envelope env;
-  env.set_schema(v1::SCHEMA_VERSION_1);
-  env.set_origin_node(node);
-  env.set_epoch(epoch);
-  env.set_version(version);
-  env.set_kind(v1::ENVELOPE_KIND_DELETE);
-  env.set_vpn_id(node + "/" + std::to_string(i));
+  v1::Envelope env = header(node, i, epoch, version, v1::ENVELOPE_KIND_DELETE);
   return env;
 }
 
