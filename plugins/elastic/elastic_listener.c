@@ -170,21 +170,23 @@ METHOD(listener_t, message_hook, bool,
 
 	if (!plain || ike_sa->get_version(ike_sa) != IKEV2 ||
 		message->get_exchange_type(message) == IKE_SA_INIT ||
-		!message->get_request(message))
+		message->get_request(message))
 	{
 		return TRUE;
 	}
-	/* after a request with ID n the next one in that direction is n + 1 */
+	/* Counters move when an exchange completes, not when a request arrives: if this gateway
+	 * dies between a request and its response, the EU retransmits the request and the gateway
+	 * taking over must still expect that message ID (it has no cached response to replay). */
 	mid = message->get_message_id(message) + 1;
 	if (incoming)
-	{
-		elastic_store_message_ids(this->store, ike_sa->get_unique_id(ike_sa),
-								  ike_sa->get_message_id(ike_sa, TRUE), mid);
-	}
-	else
-	{
+	{	/* the response to our request n: our next request is n + 1 */
 		elastic_store_message_ids(this->store, ike_sa->get_unique_id(ike_sa), mid,
 								  ike_sa->get_message_id(ike_sa, FALSE));
+	}
+	else
+	{	/* our response to the EU's request n: its next request is n + 1 */
+		elastic_store_message_ids(this->store, ike_sa->get_unique_id(ike_sa),
+								  ike_sa->get_message_id(ike_sa, TRUE), mid);
 	}
 	return TRUE;
 }
