@@ -14,20 +14,12 @@
 
 #include "elastic/secure.h"
 #include "elastic/sync_frame.h"
+#include "elastic/unix_io.h"
 
 namespace {
 
 using elastic::sync::FrameDecoder;
 using elastic::sync::FrameType;
-
-bool write_all(int fd, const std::string& s) {
-  for (size_t off = 0; off < s.size();) {
-    ssize_t w = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-    if (w <= 0) return false;
-    off += static_cast<size_t>(w);
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -52,16 +44,6 @@ struct elastic_synclink_t {
     (void)!write(wake[1], &c, 1);
   }
 
-  int connect_socket() {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
-    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) return fd;
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-
   // Publishes what changed (or everything after a connect); false if the socket failed.
   bool publish(int fd) {
     std::set<uint32_t> todo;
@@ -79,7 +61,7 @@ struct elastic_synclink_t {
       if (!elastic_store_take_delete(store, &out, &len)) break;
       std::string frame = elastic::sync::encode_data(++seq, std::string_view(reinterpret_cast<char*>(out), len));
       free(out);
-      if (!write_all(fd, frame)) return false;
+      if (!elastic::write_all(fd, frame)) return false;
     }
     todo.erase(0);  // 0 only means "deletes pending"
     if (everything) {
@@ -99,7 +81,7 @@ struct elastic_synclink_t {
       std::string frame = elastic::sync::encode_data(++seq, std::string_view(reinterpret_cast<char*>(out), len));
       elastic::secure_wipe(out, len);
       free(out);
-      bool ok = write_all(fd, frame);
+      bool ok = elastic::write_all(fd, frame);
       elastic::secure_wipe(frame);
       if (!ok) return false;
     }
@@ -128,7 +110,7 @@ struct elastic_synclink_t {
   void serve(int fd) {
     FrameDecoder dec;
     // Subscribe: syncd sends every replica it holds, then each new one.
-    if (!write_all(fd, elastic::sync::encode_frame(FrameType::Hello, "plugin"))) return;
+    if (!elastic::write_all(fd, elastic::sync::encode_frame(FrameType::Hello, "plugin"))) return;
     {
       std::lock_guard lock(mu);
       all = true;
@@ -169,7 +151,7 @@ elastic_synclink_t* elastic_synclink_create(const char* path, elastic_store_t* s
 
 void elastic_synclink_run(elastic_synclink_t* l) {
   while (!l->stop) {
-    int fd = l->connect_socket();
+    int fd = elastic::unix_connect(l->path);
     if (fd < 0) {
       for (int i = 0; i < 10 && !l->stop; ++i) usleep(100000);  // retry every second
       continue;

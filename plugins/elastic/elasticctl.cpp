@@ -23,8 +23,12 @@
 #include "elastic/context_codec.h"
 #include "elastic/secure.h"
 #include "elastic/sync_frame.h"
+#include "elastic/unix_io.h"
 
 namespace {
+
+using elastic::read_all;
+using elastic::write_all;
 
 constexpr const char* kUsage = R"(usage: elasticctl [--socket PATH] COMMAND [OPTIONS]
 
@@ -92,36 +96,12 @@ struct Reply {
   std::string payload;  // or the error text
 };
 
-bool write_all(int fd, const void* p, size_t n) {
-  const char* c = static_cast<const char*>(p);
-  while (n) {
-    ssize_t w = write(fd, c, n);
-    if (w <= 0 && errno != EINTR) return false;
-    if (w > 0) c += w, n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-bool read_all(int fd, void* p, size_t n) {
-  char* c = static_cast<char*>(p);
-  while (n) {
-    ssize_t r = read(fd, c, n);
-    if (r == 0 || (r < 0 && errno != EINTR)) return false;
-    if (r > 0) c += r, n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
 Reply call(const std::string& path, const std::string& line, const std::string& body = "") {
   Reply rep;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
-  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+  int fd = elastic::unix_connect(path);
+  if (fd < 0) {
     rep.payload =
         "cannot connect to " + path + ": " + std::strerror(errno) + " (is charon running with the elastic plugin?)";
-    if (fd >= 0) close(fd);
     return rep;
   }
   std::string req = line + "\n" + body;
@@ -215,12 +195,8 @@ int cmd_inspect(const Args& a) {
 
 int cmd_sync_status(const Args& a) {
   std::string path = a.opt.count("--syncd-socket") ? a.opt.at("--syncd-socket") : "/run/elastic/syncd.sock";
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
-  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    if (fd >= 0) close(fd);
+  int fd = elastic::unix_connect(path);
+  if (fd < 0) {
     return fail("cannot connect to " + path + ": " + std::strerror(errno) + " (is elastic-syncd running?)");
   }
   std::string req = elastic::sync::encode_frame(elastic::sync::FrameType::Status, "");

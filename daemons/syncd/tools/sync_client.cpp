@@ -19,6 +19,7 @@
 #include "elastic/settings.h"
 #include "elastic/sync_frame.h"
 #include "elastic/syncd_config.h"
+#include "elastic/unix_io.h"
 
 using namespace elastic;
 using namespace elastic::sync;
@@ -52,25 +53,15 @@ uint64_t num(std::map<std::string, std::string>& o, const char* k, uint64_t def)
   return o.count(k) ? std::strtoull(o[k].c_str(), nullptr, 10) : def;
 }
 
+using elastic::write_all;
+
 int connect_unix(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+  int fd = unix_connect(path);
+  if (fd < 0) {
     std::perror(("connect " + path).c_str());
     std::exit(1);
   }
   return fd;
-}
-
-bool write_all(int fd, const std::string& s) {
-  for (size_t off = 0; off < s.size();) {
-    ssize_t w = write(fd, s.data() + off, s.size() - off);
-    if (w <= 0) return false;
-    off += static_cast<size_t>(w);
-  }
-  return true;
 }
 
 // The envelope fields every kind has; the VPN id is "NODE/i".
