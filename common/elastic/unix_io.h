@@ -43,7 +43,9 @@ inline bool write_all(int fd, const void* p, size_t n) {
   return true;
 }
 
-inline bool write_all(int fd, const std::string& s) { return write_all(fd, s.data(), s.size()); }
+inline bool write_all(int fd, const std::string& s) {
+  return write_all(fd, s.data(), s.size());
+}
 
 // Reads exactly n bytes; false on EOF or error.
 inline bool read_all(int fd, void* p, size_t n) {
