@@ -16,6 +16,9 @@ enum class FrameType : uint8_t {
   Data = 2,    // body: seq:u64be + elastic.v1.Envelope
   Ack = 3,     // body: seq:u64be, every Data up to seq has been applied
   Status = 4,  // local socket only: request (empty body) and reply (text)
+  // local socket only, from elastic-heartbeatd: the live membership view, body text
+  // "epoch=N live=sg1,sg2,..." (placement is computed over the live members)
+  Membership = 5,
 };
 
 // A type byte, a length word and at most this many body bytes: one envelope (1 MiB) + seq.
