@@ -1,5 +1,6 @@
 #include "elastic_control.h"
 #include "elastic_import.h"
+#include "elastic_takeover.h"
 
 #include <daemon.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@ struct private_elastic_control_t {
 	elastic_listener_t *listener;
 	stream_service_t *service;
 	uint64_t margin;
+	char *steer;
 };
 
 /** An answer: status line plus optional payload (wiped after sending). */
@@ -66,7 +68,8 @@ static void dispatch(private_elastic_control_t *this, char *line, chunk_t body, 
 static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a)
 {
 	char *save = NULL, *cmd = strtok_r(line, " ", &save), *arg1 = strtok_r(NULL, " ", &save),
-		 *arg2 = strtok_r(NULL, " ", &save);
+		 *arg2 = strtok_r(NULL, " ", &save), *arg3 = strtok_r(NULL, " ", &save),
+		 *arg4 = strtok_r(NULL, " ", &save);
 	uint32_t uid;
 	char *text;
 
@@ -103,6 +106,39 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 	{
 		a->error = elastic_activate(this->store, this->listener, uid,
 									body.len ? body.ptr : NULL, body.len, margin_arg(this, arg2));
+		if (!a->error)
+		{
+			elastic_steer(this->steer, this->store, &uid, 1);
+		}
+	}
+	else if (streq(cmd ?: "", "takeover"))
+	{	/* from elastic-heartbeatd: takeover NODE VIEW_EPOCH REPLICAS LIVE */
+		if (!arg1 || !arg2 || !arg3 || !arg4)
+		{
+			a->error = strdup("usage: takeover NODE EPOCH REPLICAS LIVE(name=weight,...)");
+			return;
+		}
+		DBG1(DBG_CFG, "elastic: gateway %s is down (view epoch %s), taking over its VPNs",
+			 arg1, arg2);
+		a->error = elastic_takeover(this->store, this->listener, arg1, arg4, this->margin,
+									this->steer, &text);
+		if (!a->error && text)
+		{
+			a->payload = (unsigned char*)text;
+			a->len = strlen(text);
+		}
+	}
+	else if (streq(cmd ?: "", "fence") || streq(cmd ?: "", "unfence") ||
+			 streq(cmd ?: "", "drop-fenced"))
+	{
+		a->error = elastic_fence(this->store, streq(cmd, "fence") ? ELASTIC_FENCE :
+								 streq(cmd, "unfence") ? ELASTIC_UNFENCE : ELASTIC_DROP_FENCED,
+								 &text);
+		if (!a->error && text)
+		{
+			a->payload = (unsigned char*)text;
+			a->len = strlen(text);
+		}
 	}
 	else if (!a->error && asprintf(&a->error, "unknown command '%s'", cmd ?: "") < 0)
 	{
@@ -180,11 +216,12 @@ METHOD(elastic_control_t, destroy, void,
 	private_elastic_control_t *this)
 {
 	DESTROY_IF(this->service);
+	free(this->steer);
 	free(this);
 }
 
 elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listener_t *listener,
-										  char *uri, uint64_t margin)
+										  char *uri, uint64_t margin, char *steer)
 {
 	private_elastic_control_t *this;
 
@@ -195,6 +232,7 @@ elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listen
 		.store = store,
 		.listener = listener,
 		.margin = margin,
+		.steer = strdupnull(steer),
 	);
 	if (strpfx(uri, "unix://"))
 	{
@@ -207,6 +245,7 @@ elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listen
 	if (!this->service)
 	{
 		DBG1(DBG_CFG, "elastic: creating the control socket %s failed", uri);
+		free(this->steer);
 		free(this);
 		return NULL;
 	}

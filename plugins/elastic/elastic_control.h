@@ -22,6 +22,6 @@ struct elastic_control_t {
 
 /** NULL if the socket cannot be created (logged). */
 elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listener_t *listener,
-										  char *uri, uint64_t margin);
+										  char *uri, uint64_t margin, char *steer);
 
 #endif /** ELASTIC_CONTROL_H_ @}*/

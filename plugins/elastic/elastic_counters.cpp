@@ -29,14 +29,14 @@ SaId in_id(const v1::IkeSa& ike, const v1::ChildSa& c) {
   return sa_id(ike.local().address(), c.spi_in(), c.protocol(), c.mark_in());
 }
 
+}  // namespace
+
 void to_proto(const xfrm::ReplayState& r, v1::ReplayState& p) {
   p.set_oseq(r.oseq), p.set_oseq_hi(r.oseq_hi), p.set_seq(r.seq), p.set_seq_hi(r.seq_hi);
   p.set_window(r.window);
   p.clear_bitmap();
   for (auto w : r.bitmap) p.add_bitmap(w);
 }
-
-}  // namespace
 
 std::string read_counters(v1::VpnContext& ctx) {
   auto rep = xfrm::XfrmReplay::open();

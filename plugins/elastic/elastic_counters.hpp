@@ -4,6 +4,7 @@
 #include <string>
 
 #include "elastic.pb.h"
+#include "elastic/xfrm_types.h"
 
 namespace elastic::plugin {
 
@@ -13,6 +14,9 @@ inline uint64_t oseq64(const v1::ReplayState& r) {
 inline uint64_t seq64(const v1::ReplayState& r) {
   return (uint64_t{r.seq_hi()} << 32) | r.seq();
 }
+
+// The kernel's replay state as the context keeps it.
+void to_proto(const xfrm::ReplayState& r, v1::ReplayState& p);
 
 // Fills replay_in/replay_out and usage of every CHILD_SA from the kernel. "" or an error.
 std::string read_counters(v1::VpnContext& ctx);

@@ -195,7 +195,8 @@ static linked_list_t *get_ts(elastic_ctx_t *ctx, const char *list)
  * VPN's traffic in cleartext (routing may already send it here); the CHILD_SA's own IPsec
  * policies take precedence once installed.
  */
-void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
+/** Adds or removes outbound DROP policies for the CHILD_SA's traffic selectors. */
+static void manage_drop(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add, policy_priority_t prio)
 {
 	enumerator_t *enumerator;
 	traffic_selector_t *my_ts, *other_ts;
@@ -213,7 +214,7 @@ void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool 
 		};
 		kernel_ipsec_manage_policy_t policy = {
 			.type = POLICY_DROP,
-			.prio = POLICY_PRIORITY_FALLBACK,
+			.prio = prio,
 			.src = ike_sa->get_my_host(ike_sa),
 			.dst = ike_sa->get_other_host(ike_sa),
 			.sa = &sa,
@@ -228,6 +229,16 @@ void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool 
 		}
 	}
 	enumerator->destroy(enumerator);
+}
+
+void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
+{	/* below the IPsec policies: there are none while passive */
+	manage_drop(ike_sa, child_sa, add, POLICY_PRIORITY_FALLBACK);
+}
+
+void elastic_import_fence_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
+{	/* above the IPsec policies (the priority of bypass policies): nothing is encrypted */
+	manage_drop(ike_sa, child_sa, add, POLICY_PRIORITY_PASS);
 }
 
 /** Installs the kernel SAs of CHILD_SA i (no policies) with the context's counters. */
@@ -398,8 +409,14 @@ char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const
 	free(name);
 	if (!err)
 	{
+		int kind;
+		char *id = NULL, *origin = NULL;
+
 		elastic_store_update(store, *uid, elastic_ctx_clone(ctx), ELASTIC_ROLE_PASSIVE);
-		elastic_store_adopt(store, *uid, vpn_id, epoch, version);
+		free(elastic_envelope_peek(data, len, &kind, &id, &origin, &epoch));
+		elastic_store_adopt(store, *uid, vpn_id, origin ?: "", epoch, version);
+		free(id);
+		free(origin);
 		DBG1(DBG_CFG, "elastic: imported VPN %s as passive IKE_SA %u", vpn_id, *uid);
 		if (active)
 		{

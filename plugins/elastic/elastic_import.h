@@ -44,4 +44,10 @@ char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint
  */
 void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add);
 
+/**
+ * Adds (or removes) outbound DROP policies that take precedence over the CHILD_SA's IPsec
+ * policies: a fenced VPN sends nothing, encrypted or not.
+ */
+void elastic_import_fence_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add);
+
 #endif /** ELASTIC_IMPORT_H_ @}*/

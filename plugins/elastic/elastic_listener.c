@@ -91,15 +91,24 @@ METHOD(listener_t, ike_state_change, bool,
 {
 	enumerator_t *enumerator;
 	child_sa_t *child_sa;
+	int role;
 
 	if (state == IKE_DESTROYING)
 	{
-		if (elastic_store_role(this->store, ike_sa->get_unique_id(ike_sa)) == ELASTIC_ROLE_PASSIVE)
-		{	/* a passive VPN dropped here: remove its outbound DROP policies */
+		role = elastic_store_role(this->store, ike_sa->get_unique_id(ike_sa));
+		if (role == ELASTIC_ROLE_PASSIVE || role == ELASTIC_ROLE_FENCED)
+		{	/* a passive or fenced VPN dropped here: remove its outbound DROP policies */
 			enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
 			while (enumerator->enumerate(enumerator, &child_sa))
 			{
-				elastic_import_block_outbound(ike_sa, child_sa, FALSE);
+				if (role == ELASTIC_ROLE_PASSIVE)
+				{
+					elastic_import_block_outbound(ike_sa, child_sa, FALSE);
+				}
+				else
+				{
+					elastic_import_fence_outbound(ike_sa, child_sa, FALSE);
+				}
 			}
 			enumerator->destroy(enumerator);
 		}

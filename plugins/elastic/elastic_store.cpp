@@ -1,20 +1,27 @@
 // The context store behind elastic_store.h.
 #include "elastic_store.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "elastic/context_codec.h"
 #include "elastic/context_validate.h"
 #include "elastic/secure.h"
+#include "elastic/placement.h"
 #include "elastic_counters.hpp"
 #include "elastic_ctx.hpp"
+#include "elastic_store.hpp"
+#include "elastic_takeover.hpp"
 
 namespace {
 
@@ -28,8 +35,12 @@ char* dup_error(const std::string& s) {
   return strdup(s.c_str());
 }
 
+using Clock = std::chrono::steady_clock;
+
 struct Entry {
   std::string vpn_id;
+  std::string origin;  // the node that owns it (this node for active VPNs)
+  Clock::time_point counters_at{};  // passive: last refresh from the owner
   uint64_t epoch = 1;
   uint64_t version = 0;
   elastic_role_t role = ELASTIC_ROLE_ACTIVE;
@@ -46,6 +57,25 @@ std::string sa_signature(const v1::VpnContext& ctx) {
   for (const auto& c : ike.child_sas())
     sig += " " + std::to_string(c.spi_in()) + "/" + std::to_string(c.spi_out()) + (c.udp_encap() ? "e" : "");
   return sig;
+}
+
+// How a kernel SA is found from a counter event: destination address bytes + SPI.
+std::string sa_key(const std::string& daddr, uint32_t spi) {
+  return daddr + std::string(reinterpret_cast<const char*>(&spi), sizeof spi);
+}
+
+// Takes `got` if it is further along than `have` (counters never move backwards).
+void merge_out(v1::ReplayState& have, const v1::ReplayState& got) {
+  if (elastic::plugin::oseq64(got) > elastic::plugin::oseq64(have)) have = got;
+}
+void merge_in(v1::ReplayState& have, const v1::ReplayState& got) {
+  if (elastic::plugin::seq64(got) > elastic::plugin::seq64(have)) have = got;
+}
+
+uint64_t now_us() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 }  // namespace
@@ -65,8 +95,24 @@ struct elastic_store_t {
   std::map<uint32_t, std::pair<uint32_t, uint32_t>> mids;
   void (*observer)(void*, uint32_t) = nullptr;
   void* observer_data = nullptr;
+  // Kernel SA (sa_key) -> IKE_SA uid and direction, for counter events; rebuilt when stale.
+  std::unordered_map<std::string, std::pair<uint32_t, bool>> sa_index;
+  uint64_t gen = 0, index_gen = ~uint64_t{0};
+  void reindex() {
+    if (index_gen == gen) return;
+    sa_index.clear();
+    for (const auto& [uid, e] : vpns) {
+      const auto& ike = e.ctx.ike_sa();
+      for (const auto& c : ike.child_sas()) {
+        sa_index[sa_key(ike.remote().address(), c.spi_out())] = {uid, true};
+        sa_index[sa_key(ike.local().address(), c.spi_in())] = {uid, false};
+      }
+    }
+    index_gen = gen;
+  }
   // Tells the sync link that a VPN owned here changed (called with mu held; it only queues).
   void changed(uint32_t uid, const Entry& e) {
+    ++gen;
     if (observer && e.role == ELASTIC_ROLE_ACTIVE) observer(observer_data, uid);
   }
 
@@ -165,6 +211,7 @@ void elastic_store_update(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t* s
   Entry& e = it->second;
   if (fresh) {
     e.vpn_id = s->node + "/" + s->boot + "/" + std::to_string(s->next_vpn++);
+    e.origin = s->node;
     e.role = role;
   }
   auto* ike = snap->msg.mutable_ike_sa();
@@ -191,6 +238,12 @@ void elastic_store_update(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t* s
         c.set_initiator(old.initiator());
       }
   }
+  for (auto& c : *ike->mutable_child_sas())  // counters reported meanwhile are newer
+    for (const auto& old : e.ctx.ike_sa().child_sas())
+      if (old.spi_in() == c.spi_in()) {
+        merge_out(*c.mutable_replay_out(), old.replay_out());
+        merge_in(*c.mutable_replay_in(), old.replay_in());
+      }
   elastic::wipe_keys(e.ctx);
   e.ctx = std::move(snap->msg);
   ++e.version;
@@ -220,12 +273,17 @@ void elastic_store_rekeyed(elastic_store_t* s, uint32_t old_uid, uint32_t new_ui
   Entry& e = s->vpns[new_uid];
   e = it->second;  // the context (with the CHILD_SA keys) until the snapshot of the new IKE_SA
   ++e.version;
+  ++s->gen;
 }
 
-void elastic_store_adopt(elastic_store_t* s, uint32_t ike_uid, const char* vpn_id, uint64_t epoch, uint64_t version) {
+void elastic_store_adopt(elastic_store_t* s, uint32_t ike_uid, const char* vpn_id, const char* origin, uint64_t epoch,
+                         uint64_t version) {
   std::lock_guard lock(s->mu);
   Entry& e = s->vpns[ike_uid];
   e.vpn_id = vpn_id;
+  e.origin = origin;
+  e.counters_at = Clock::now();
+  ++s->gen;
   e.epoch = epoch;
   e.version = version;
 }
@@ -245,6 +303,7 @@ void elastic_store_activated(elastic_store_t* s, uint32_t ike_uid, uint64_t epoc
   auto it = s->vpns.find(ike_uid);
   if (it == s->vpns.end()) return;
   it->second.role = ELASTIC_ROLE_ACTIVE;
+  it->second.origin = s->node;
   it->second.epoch = epoch;
   it->second.version = 1;
   s->changed(ike_uid, it->second);
@@ -296,20 +355,32 @@ int elastic_store_refresh_passive(elastic_store_t* s, uint32_t ike_uid, const vo
         for (const auto& cc : env->counters().child_sas())
           for (auto& c : *ike->mutable_child_sas())
             if (c.spi_in() == cc.spi_in()) {
-              *c.mutable_replay_in() = cc.replay_in();
-              *c.mutable_replay_out() = cc.replay_out();
+              merge_in(*c.mutable_replay_in(), cc.replay_in());
+              merge_out(*c.mutable_replay_out(), cc.replay_out());
             }
         result = 1;
       }
     } else if (env->kind() == v1::ENVELOPE_KIND_UPSERT && sa_signature(env->context()) == sa_signature(e.ctx)) {
-      elastic::wipe_keys(e.ctx);
+      v1::VpnContext old = std::move(e.ctx);
       e.ctx = std::move(*env->mutable_context());
-      for (auto& c : *e.ctx.mutable_ike_sa()->mutable_child_sas()) c.clear_unique_id();  // the origin's
+      for (auto& c : *e.ctx.mutable_ike_sa()->mutable_child_sas()) {
+        c.clear_unique_id();  // the origin's
+        for (const auto& o : old.ike_sa().child_sas())
+          if (o.spi_in() == c.spi_in()) {  // a counters envelope may have been newer
+            merge_out(*c.mutable_replay_out(), o.replay_out());
+            merge_in(*c.mutable_replay_in(), o.replay_in());
+          }
+      }
+      elastic::wipe_keys(old);
       result = 1;
     } else {
       result = -1;
     }
-    if (result == 1) e.epoch = env->epoch(), e.version = env->version();
+    if (result == 1) {
+      e.epoch = env->epoch(), e.version = env->version();
+      e.origin = env->origin_node();
+      e.counters_at = Clock::now();
+    }
   }
   elastic::wipe_keys(*env);
   return result;
@@ -355,6 +426,7 @@ static void remove_entry(elastic_store_t* s, uint32_t ike_uid, bool ended) {
   s->drop_keys(it->second.ctx, ike_uid);
   elastic::wipe_keys(it->second.ctx);
   s->vpns.erase(it);
+  ++s->gen;
 }
 
 void elastic_store_remove(elastic_store_t* s, uint32_t ike_uid) {
@@ -502,4 +574,122 @@ char* elastic_set_counters(const elastic_ctx_t* ctx, int index, uint64_t margin)
   return err.empty() ? nullptr : dup_error(err);
 }
 
+char* elastic_store_counters(elastic_store_t* s, uint32_t ike_uid, unsigned char** out, size_t* len) {
+  v1::Envelope env;
+  {
+    std::lock_guard lock(s->mu);
+    auto it = s->vpns.find(ike_uid);
+    if (it == s->vpns.end() || it->second.role != ELASTIC_ROLE_ACTIVE)
+      return dup_error("no VPN owned here with IKE_SA unique id " + std::to_string(ike_uid));
+    Entry& e = it->second;
+    env.set_schema(v1::SCHEMA_VERSION_1);
+    env.set_origin_node(s->node);
+    env.set_epoch(e.epoch);
+    env.set_version(++e.version);
+    env.set_kind(v1::ENVELOPE_KIND_COUNTERS);
+    env.set_vpn_id(e.vpn_id);
+    env.set_sent_at_us(now_us());
+    auto* cs = env.mutable_counters();
+    *cs->mutable_message_ids() = e.ctx.ike_sa().message_ids();
+    for (const auto& c : e.ctx.ike_sa().child_sas()) {
+      auto* cc = cs->add_child_sas();
+      cc->set_spi_in(c.spi_in());
+      cc->set_spi_out(c.spi_out());
+      *cc->mutable_replay_in() = c.replay_in();
+      *cc->mutable_replay_out() = c.replay_out();
+    }
+  }
+  std::string bytes = elastic::encode_envelope(env);
+  *out = static_cast<unsigned char*>(malloc(bytes.size()));
+  std::memcpy(*out, bytes.data(), bytes.size());
+  *len = bytes.size();
+  return nullptr;
+}
+
+void elastic_store_set_role(elastic_store_t* s, uint32_t ike_uid, elastic_role_t role) {
+  std::lock_guard lock(s->mu);
+  if (auto it = s->vpns.find(ike_uid); it != s->vpns.end()) {
+    it->second.role = role;
+    ++s->gen;
+  }
+}
+
+size_t elastic_store_with_role(elastic_store_t* s, elastic_role_t role, uint32_t** ids) {
+  std::lock_guard lock(s->mu);
+  std::vector<uint32_t> out;
+  for (const auto& [uid, e] : s->vpns)
+    if (e.role == role) out.push_back(uid);
+  *ids = static_cast<uint32_t*>(malloc(sizeof(uint32_t) * (out.size() + 1)));
+  std::copy(out.begin(), out.end(), *ids);
+  return out.size();
+}
+
+int elastic_store_takeover_set(elastic_store_t* s, const char* dead, const char* live, uint32_t** ids, char** err) {
+  auto members = elastic::plugin::parse_members(live);
+  if (!members) {
+    *err = dup_error(members.error().message);
+    return -1;
+  }
+  std::lock_guard lock(s->mu);
+  std::vector<uint32_t> out;
+  for (const auto& [uid, e] : s->vpns) {
+    if (e.role != ELASTIC_ROLE_PASSIVE || e.origin != dead) continue;
+    auto first = elastic::sync::alternates(e.vpn_id, dead, *members, 1);
+    if (!first.empty() && first.front() == s->node) out.push_back(uid);
+  }
+  *ids = static_cast<uint32_t*>(malloc(sizeof(uint32_t) * (out.size() + 1)));
+  std::copy(out.begin(), out.end(), *ids);
+  return static_cast<int>(out.size());
+}
+
+char* elastic_store_steer_line(elastic_store_t* s, uint32_t ike_uid) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  if (it == s->vpns.end()) return nullptr;
+  const auto& ike = it->second.ctx.ike_sa();
+  std::string nets;
+  for (const auto& c : ike.child_sas())
+    for (const auto& ts : c.remote_ts()) {
+      const std::string net = elastic::plugin::format_range(ts.from_address(), ts.to_address());
+      if (nets.find(net) == std::string::npos) nets += (nets.empty() ? "" : ",") + net;
+    }
+  for (const auto& vip : ike.remote_virtual_ips()) {
+    const std::string net = elastic::plugin::format_range(vip, vip);
+    if (nets.find(net) == std::string::npos) nets += (nets.empty() ? "" : ",") + net;
+  }
+  const std::string line = it->second.vpn_id + " " + s->node + " " +
+                           elastic::plugin::format_range(ike.remote().address(), ike.remote().address()) + " " +
+                           (nets.empty() ? "-" : nets);
+  return strdup(line.c_str());
+}
+
+int64_t elastic_store_counters_age_ms(elastic_store_t* s, uint32_t ike_uid) {
+  std::lock_guard lock(s->mu);
+  auto it = s->vpns.find(ike_uid);
+  if (it == s->vpns.end() || it->second.counters_at == Clock::time_point{}) return -1;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->second.counters_at).count();
+}
+
 }  // extern "C"
+
+namespace elastic::plugin {
+
+uint32_t store_counter_event(elastic_store_t* s, const xfrm::AeInfo& ev) {
+  const std::string daddr(reinterpret_cast<const char*>(ev.id.daddr.data()), ev.id.family == AF_INET6 ? 16 : 4);
+  std::lock_guard lock(s->mu);
+  s->reindex();
+  auto hit = s->sa_index.find(sa_key(daddr, ev.id.spi));
+  if (hit == s->sa_index.end()) return 0;
+  auto [uid, outbound] = hit->second;
+  auto it = s->vpns.find(uid);
+  if (it == s->vpns.end() || it->second.role != ELASTIC_ROLE_ACTIVE) return 0;
+  v1::ReplayState got;
+  to_proto(ev.replay, got);
+  for (auto& c : *it->second.ctx.mutable_ike_sa()->mutable_child_sas()) {
+    if (outbound && c.spi_out() == ev.id.spi) merge_out(*c.mutable_replay_out(), got);
+    if (!outbound && c.spi_in() == ev.id.spi) merge_in(*c.mutable_replay_in(), got);
+  }
+  return uid;
+}
+
+}  // namespace elastic::plugin

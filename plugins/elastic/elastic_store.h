@@ -24,6 +24,7 @@ typedef struct {
 typedef enum {
 	ELASTIC_ROLE_ACTIVE = 0,   /* this gateway owns it */
 	ELASTIC_ROLE_PASSIVE = 1,  /* hot standby: SAs installed, no policies, IKE_SA silent */
+	ELASTIC_ROLE_FENCED = 2,   /* was active, this gateway lost its lease: outbound blocked */
 } elastic_role_t;
 
 elastic_store_t *elastic_store_create(const char *node);
@@ -65,9 +66,12 @@ uint64_t elastic_store_epoch(elastic_store_t *store, uint32_t ike_uid);
 /** The IKE_SA was rekeyed: the VPN continues under the new IKE_SA. */
 void elastic_store_rekeyed(elastic_store_t *store, uint32_t old_uid, uint32_t new_uid);
 
-/** Sets the VPN id and epoch of an imported VPN (keeps the origin's identity). */
+/**
+ * Sets the VPN id, epoch and owner (the envelope's origin node) of an imported VPN (keeps the
+ * origin's identity).
+ */
 void elastic_store_adopt(elastic_store_t *store, uint32_t ike_uid, const char *vpn_id,
-						 uint64_t epoch, uint64_t version);
+						 const char *origin, uint64_t epoch, uint64_t version);
 
 /** A copy of the VPN's context (with keys) and its epoch; a malloc'ed error text or NULL. */
 char *elastic_store_context(elastic_store_t *store, uint32_t ike_uid, elastic_ctx_t **ctx,
@@ -147,6 +151,36 @@ char *elastic_envelope_decode(const void *data, size_t len, elastic_ctx_t **ctx,
  * backwards). A malloc'ed error text or NULL.
  */
 char *elastic_set_counters(const elastic_ctx_t *ctx, int index, uint64_t margin);
+
+/**
+ * The VPN's ESP counters as a sync envelope (kind counters: message IDs and the replay state of
+ * every CHILD_SA as last reported by the kernel); bumps the VPN's version. An error text or NULL.
+ */
+char *elastic_store_counters(elastic_store_t *store, uint32_t ike_uid, unsigned char **out,
+							 size_t *len);
+
+/** Sets the role of a VPN held here (fence/unfence). */
+void elastic_store_set_role(elastic_store_t *store, uint32_t ike_uid, elastic_role_t role);
+
+/** The IKE_SA uids of the VPNs held here in `role` (*ids malloc'ed); returns their number. */
+size_t elastic_store_with_role(elastic_store_t *store, elastic_role_t role, uint32_t **ids);
+
+/**
+ * The passive VPNs that gateway `dead` owned and that this gateway must take over: those whose
+ * first alternate among the live members `live` ("name=weight,..."; the dead one excluded) is this
+ * node. *ids malloc'ed; returns their number, or -1 with *err set (malloc'ed) for a bad `live`.
+ */
+int elastic_store_takeover_set(elastic_store_t *store, const char *dead, const char *live,
+							   uint32_t **ids, char **err);
+
+/**
+ * One line for the steering hook: "VPN_ID OWNER EU_ADDRESS EU_NETS" (EU_NETS: the remote traffic
+ * selectors as comma-separated CIDRs/ranges); malloc'ed, NULL if unknown.
+ */
+char *elastic_store_steer_line(elastic_store_t *store, uint32_t ike_uid);
+
+/** Milliseconds since the passive VPN's counters were last refreshed from its owner, -1 if never. */
+int64_t elastic_store_counters_age_ms(elastic_store_t *store, uint32_t ike_uid);
 
 #ifdef __cplusplus
 }

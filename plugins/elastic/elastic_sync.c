@@ -1,6 +1,7 @@
 #include "elastic_sync.h"
 #include "elastic_import.h"
 #include "elastic_synclink.h"
+#include "elastic_counterwatch.h"
 
 #include <daemon.h>
 #include <threading/thread.h>
@@ -10,6 +11,11 @@
 #define KIND_COUNTERS 2
 #define KIND_DELETE 3
 
+/** Kernel counter reports: every this many sequence numbers... */
+#define ELASTIC_COUNTER_THRESHOLD 1024
+/** ...and at this interval (ms) while an SA's counters move. */
+#define ELASTIC_COUNTER_INTERVAL_MS 100
+
 typedef struct private_elastic_sync_t private_elastic_sync_t;
 
 struct private_elastic_sync_t {
@@ -18,6 +24,8 @@ struct private_elastic_sync_t {
 	elastic_listener_t *listener;
 	elastic_synclink_t *link;
 	thread_t *thread;
+	elastic_counterwatch_t *watch;
+	thread_t *watch_thread;
 };
 
 /** Drops a VPN here without telling the EU (no DELETE); its kernel SAs go with it. */
@@ -53,7 +61,7 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 	}
 	uid = elastic_store_find_vpn(this->store, vpn_id);
 	role = uid ? elastic_store_role(this->store, uid) : -1;
-	if (role == ELASTIC_ROLE_ACTIVE)
+	if (role == ELASTIC_ROLE_ACTIVE || role == ELASTIC_ROLE_FENCED)
 	{
 		if (epoch > elastic_store_epoch(this->store, uid))
 		{	/* another gateway took this VPN over (we were cut off, not dead): two gateways
@@ -104,9 +112,53 @@ static void *run(private_elastic_sync_t *this)
 	return NULL;
 }
 
+static void *run_watch(private_elastic_sync_t *this)
+{
+	elastic_counterwatch_run(this->watch);
+	return NULL;
+}
+
+CALLBACK(counters_moved, void,
+	private_elastic_sync_t *this, uint32_t ike_uid)
+{
+	elastic_synclink_mark_counters(this->link, ike_uid);
+}
+
+/** Starts the kernel counter watcher (charon.plugins.elastic.counters.*). */
+static void start_watch(private_elastic_sync_t *this)
+{
+	uint32_t packets, interval;
+	char *err = NULL;
+
+	packets = lib->settings->get_int(lib->settings, "%s.plugins.elastic.counters.threshold",
+									 ELASTIC_COUNTER_THRESHOLD, lib->ns);
+	interval = lib->settings->get_int(lib->settings, "%s.plugins.elastic.counters.interval_ms",
+									  ELASTIC_COUNTER_INTERVAL_MS, lib->ns);
+	this->watch = elastic_counterwatch_create(this->store, packets, interval,
+											  (elastic_counter_cb_t)counters_moved, this, &err);
+	if (!this->watch)
+	{
+		DBG1(DBG_CFG, "elastic: no kernel counter reports (%s): takeovers rely on the margin "
+			 "alone", err);
+		free(err);
+		return;
+	}
+	this->watch_thread = thread_create((thread_main_t)run_watch, this);
+	DBG1(DBG_CFG, "elastic: ESP counters replicated every %u packets / %u ms", packets, interval);
+}
+
 METHOD(elastic_sync_t, destroy, void,
 	private_elastic_sync_t *this)
 {
+	if (this->watch_thread)
+	{
+		elastic_counterwatch_stop(this->watch);
+		this->watch_thread->join(this->watch_thread);
+	}
+	if (this->watch)
+	{
+		elastic_counterwatch_destroy(this->watch);
+	}
 	elastic_synclink_stop(this->link);
 	this->thread->join(this->thread);
 	elastic_synclink_destroy(this->link);
@@ -144,6 +196,7 @@ elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *
 		free(this);
 		return NULL;
 	}
+	start_watch(this);
 	DBG1(DBG_CFG, "elastic: replicating through elastic-syncd at %s", path);
 	return &this->public;
 }

@@ -30,27 +30,49 @@ struct elastic_synclink_t {
   void* cb_data;
   std::atomic<bool> stop{false};
   std::mutex mu;
-  std::set<uint32_t> dirty;  // owned VPNs changed since last published
+  std::set<uint32_t> dirty;     // owned VPNs changed since last published
+  std::set<uint32_t> counters;  // owned VPNs whose kernel counters moved since last published
   bool all = true;           // publish everything (after a (re)connect)
   int wake[2] = {-1, -1};    // self-pipe: the store's observer wakes the loop
   uint64_t seq = 0;
 
-  void mark(uint32_t uid) {
+  void mark(uint32_t uid, bool counters_only = false) {
+    bool first;
     {
       std::lock_guard lock(mu);
-      dirty.insert(uid);
+      first = dirty.empty() && counters.empty();
+      (counters_only ? counters : dirty).insert(uid);
     }
     char c = 1;
-    (void)!write(wake[1], &c, 1);
+    if (first) (void)!write(wake[1], &c, 1);  // one wake-up per batch
+  }
+
+  // Sends one envelope made by `make` (the store's export or counters); false if the socket failed.
+  template <typename Make>
+  bool send_envelope(int fd, uint32_t uid, Make make) {
+    unsigned char* out = nullptr;
+    size_t len = 0;
+    char* err = make(store, uid, &out, &len);
+    if (err) {  // gone meanwhile, or not complete yet: nothing to publish
+      free(err);
+      return true;
+    }
+    std::string frame = elastic::sync::encode_data(++seq, std::string_view(reinterpret_cast<char*>(out), len));
+    elastic::secure_wipe(out, len);
+    free(out);
+    bool ok = elastic::write_all(fd, frame);
+    elastic::secure_wipe(frame);
+    return ok;
   }
 
   // Publishes what changed (or everything after a connect); false if the socket failed.
   bool publish(int fd) {
-    std::set<uint32_t> todo;
+    std::set<uint32_t> todo, moved;
     bool everything;
     {
       std::lock_guard lock(mu);
       todo.swap(dirty);
+      moved.swap(counters);
       everything = all;
       all = false;
     }
@@ -70,21 +92,10 @@ struct elastic_synclink_t {
       todo.insert(ids, ids + n);
       free(ids);
     }
-    for (uint32_t uid : todo) {
-      unsigned char* out = nullptr;
-      size_t len = 0;
-      char* err = elastic_store_export(store, uid, &out, &len);
-      if (err) {  // gone meanwhile, or not complete yet: nothing to publish
-        free(err);
-        continue;
-      }
-      std::string frame = elastic::sync::encode_data(++seq, std::string_view(reinterpret_cast<char*>(out), len));
-      elastic::secure_wipe(out, len);
-      free(out);
-      bool ok = elastic::write_all(fd, frame);
-      elastic::secure_wipe(frame);
-      if (!ok) return false;
-    }
+    for (uint32_t uid : todo)
+      if (!send_envelope(fd, uid, elastic_store_export)) return false;
+    for (uint32_t uid : moved)  // a full context sent just now carries the counters already
+      if (!todo.count(uid) && !send_envelope(fd, uid, elastic_store_counters)) return false;
     return true;
   }
 
@@ -159,6 +170,10 @@ void elastic_synclink_run(elastic_synclink_t* l) {
     l->serve(fd);
     close(fd);
   }
+}
+
+void elastic_synclink_mark_counters(elastic_synclink_t* l, uint32_t ike_uid) {
+  l->mark(ike_uid, true);
 }
 
 void elastic_synclink_stop(elastic_synclink_t* l) {

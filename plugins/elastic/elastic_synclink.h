@@ -24,6 +24,9 @@ elastic_synclink_t *elastic_synclink_create(const char *socket_path, elastic_sto
 /** Runs until stopped: connect (retrying), publish, deliver replicas. */
 void elastic_synclink_run(elastic_synclink_t *link);
 
+/** The kernel counters of owned VPN ike_uid moved: send a counters envelope (coalesced). */
+void elastic_synclink_mark_counters(elastic_synclink_t *link, uint32_t ike_uid);
+
 /** Makes run() return soon. */
 void elastic_synclink_stop(elastic_synclink_t *link);
 

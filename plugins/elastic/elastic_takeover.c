@@ -1,0 +1,194 @@
+#include "elastic_takeover.h"
+#include "elastic_import.h"
+
+#include <daemon.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/** Writes all of buf to fd; FALSE on error. */
+static bool write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len)
+	{
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+		{
+			continue;
+		}
+		if (n <= 0)
+		{
+			return FALSE;
+		}
+		buf += n;
+		len -= n;
+	}
+	return TRUE;
+}
+
+int elastic_steer(const char *hook, elastic_store_t *store, uint32_t *ids, size_t count)
+{
+	char *argv[] = { (char*)hook, NULL }, *line;
+	posix_spawn_file_actions_t actions;
+	uint64_t start = now_ms();
+	int fds[2], status = -1, err;
+	bool ok = TRUE;
+	pid_t pid;
+	size_t i;
+
+	if (!hook || !count)
+	{
+		return 0;
+	}
+	if (pipe2(fds, O_CLOEXEC) != 0)
+	{
+		return -1;
+	}
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+	err = posix_spawn(&pid, hook, &actions, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	close(fds[0]);
+	if (err)
+	{
+		close(fds[1]);
+		DBG1(DBG_CFG, "elastic: cannot run the steering hook %s: %s", hook, strerror(err));
+		return -1;
+	}
+	for (i = 0; ok && i < count; i++)
+	{
+		line = elastic_store_steer_line(store, ids[i]);
+		if (line)
+		{
+			ok = write_all(fds[1], line, strlen(line)) && write_all(fds[1], "\n", 1);
+			free(line);
+		}
+	}
+	close(fds[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	{
+	}
+	if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	{
+		DBG1(DBG_CFG, "elastic: the steering hook %s failed (status %d)", hook, status);
+		return -1;
+	}
+	return (int)(now_ms() - start);
+}
+
+char *elastic_takeover(elastic_store_t *store, elastic_listener_t *listener, const char *dead,
+					   const char *live, uint64_t margin, const char *steer, char **report)
+{
+	uint32_t *ids, *done;
+	uint64_t start = now_ms(), activated_ms;
+	char *err = NULL;
+	int n, i, ok = 0, steer_ms;
+
+	n = elastic_store_takeover_set(store, dead, live, &ids, &err);
+	if (n < 0)
+	{
+		return err;
+	}
+	done = calloc(n + 1, sizeof(uint32_t));
+	for (i = 0; i < n; i++)
+	{
+		err = elastic_activate(store, listener, ids[i], NULL, 0, margin);
+		if (err)
+		{
+			DBG1(DBG_CFG, "elastic: takeover of IKE_SA %u failed: %s", ids[i], err);
+			free(err);
+			continue;
+		}
+		done[ok++] = ids[i];
+	}
+	activated_ms = now_ms() - start;
+	steer_ms = elastic_steer(steer, store, done, ok);
+	DBG1(DBG_CFG, "elastic: took over %d of %d VPNs of %s in %llu ms (steering %d ms)", ok, n,
+		 dead, (unsigned long long)activated_ms, steer_ms);
+	if (asprintf(report, "activated %d failed %d activate_ms %llu steer_ms %d\n", ok, n - ok,
+				 (unsigned long long)activated_ms, steer_ms) < 0)
+	{
+		*report = NULL;
+	}
+	free(done);
+	free(ids);
+	return NULL;
+}
+
+/** Fences (or unfences) one VPN: outbound DROP above its IPsec policies, IKE_SA silent. */
+static bool fence_one(elastic_store_t *store, uint32_t uid, bool fence)
+{
+	enumerator_t *enumerator;
+	child_sa_t *child_sa;
+	ike_sa_t *ike_sa;
+
+	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
+	if (!ike_sa)
+	{
+		return FALSE;
+	}
+	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+	while (enumerator->enumerate(enumerator, &child_sa))
+	{
+		elastic_import_fence_outbound(ike_sa, child_sa, fence);
+	}
+	enumerator->destroy(enumerator);
+	ike_sa->set_state(ike_sa, fence ? IKE_PASSIVE : IKE_ESTABLISHED);
+	elastic_store_set_role(store, uid, fence ? ELASTIC_ROLE_FENCED : ELASTIC_ROLE_ACTIVE);
+	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+	return TRUE;
+}
+
+/** Forgets a fenced VPN without a DELETE: it was taken over elsewhere. */
+static bool drop_one(uint32_t uid)
+{
+	ike_sa_t *ike_sa;
+
+	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
+	if (!ike_sa)
+	{
+		return FALSE;
+	}
+	/* the listener removes the fence policies; a fenced VPN publishes no delete */
+	charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
+	return TRUE;
+}
+
+char *elastic_fence(elastic_store_t *store, elastic_fence_op_t op, char **report)
+{
+	static const char *names[] = { "fenced", "unfenced", "dropped" };
+	uint32_t *ids;
+	uint64_t start = now_ms();
+	size_t n, i, done = 0;
+
+	n = elastic_store_with_role(store, op == ELASTIC_FENCE ? ELASTIC_ROLE_ACTIVE
+														   : ELASTIC_ROLE_FENCED, &ids);
+	for (i = 0; i < n; i++)
+	{
+		done += op == ELASTIC_DROP_FENCED ? drop_one(ids[i])
+										  : fence_one(store, ids[i], op == ELASTIC_FENCE);
+	}
+	free(ids);
+	DBG1(DBG_CFG, "elastic: %s %zu VPNs in %llu ms", names[op], done,
+		 (unsigned long long)(now_ms() - start));
+	if (asprintf(report, "%s %zu\n", names[op], done) < 0)
+	{
+		*report = NULL;
+	}
+	return NULL;
+}

@@ -1,0 +1,50 @@
+/**
+ * High availability in the plugin: takeover of a failed gateway's VPNs from their passive copies
+ * (told by elastic-heartbeatd), fencing of this gateway's VPNs when it loses its lease, and the
+ * steering hook that moves a VPN's traffic to its new owner.
+ *
+ * @defgroup elastic_takeover elastic_takeover
+ * @{ @ingroup elastic
+ */
+#ifndef ELASTIC_TAKEOVER_H_
+#define ELASTIC_TAKEOVER_H_
+
+#include "elastic_listener.h"
+#include "elastic_store.h"
+
+/**
+ * safety * (threshold + max_pps * (latency_ms + detection_ms) / 1000), at least floor, into
+ * *margin; a malloc'ed error text if it overflows (docs/ha.md derives the rule).
+ */
+char *elastic_margin_rule(uint64_t threshold, uint64_t max_pps, uint64_t latency_ms,
+						  uint64_t detection_ms, uint64_t safety, uint64_t floor,
+						  uint64_t *margin);
+
+/**
+ * Activates every passive VPN of gateway `dead` whose first live alternate is this node
+ * (`live`: "name=weight,..."), jumping outbound sequence numbers by `margin`, then runs the
+ * steering hook once for all of them. *report (malloc'ed): "activated N failed M steer_ms T\n".
+ */
+char *elastic_takeover(elastic_store_t *store, elastic_listener_t *listener, const char *dead,
+					   const char *live, uint64_t margin, const char *steer, char **report);
+
+/**
+ * fence: blocks outbound traffic of every VPN owned here (DROP policies above the IPsec ones,
+ * IKE_SA silent); unfence: undoes that; drop: forgets the fenced VPNs without a DELETE (they were
+ * taken over elsewhere). *report (malloc'ed): "fenced N\n" etc.
+ */
+typedef enum {
+	ELASTIC_FENCE,
+	ELASTIC_UNFENCE,
+	ELASTIC_DROP_FENCED,
+} elastic_fence_op_t;
+
+char *elastic_fence(elastic_store_t *store, elastic_fence_op_t op, char **report);
+
+/**
+ * Runs the steering hook once with one line per VPN on its standard input ("VPN_ID OWNER
+ * EU_ADDRESS EU_NETS"); returns the milliseconds it took, -1 if it failed (logged).
+ */
+int elastic_steer(const char *hook, elastic_store_t *store, uint32_t *ids, size_t count);
+
+#endif /** ELASTIC_TAKEOVER_H_ @}*/
