@@ -27,6 +27,8 @@ Result<SyncdConfig> load_syncd_config(const Settings& s) {
   bool self_found = false;
   for (const auto& name : s.sections(members)) {
     const std::string k = members + "." + name;
+    // A witness (elastic-heartbeatd's tie-breaker) votes on membership but holds no VPNs.
+    if (s.get(k + ".witness", "no") == "yes") continue;
     auto hp = host_port(s.get(k + ".address"), k + ".address");
     if (!hp) return hp.error();
     char* end = nullptr;
