@@ -29,6 +29,7 @@ std::string join(const std::vector<std::string>& path) {
 
 Result<Settings> Settings::parse(const std::string& text, const std::string& origin) {
   Settings s;
+  s.origin_ = origin;
   std::vector<std::string> path;
   std::istringstream in(text);
   std::string raw;
@@ -50,6 +51,7 @@ Result<Settings> Settings::parse(const std::string& text, const std::string& ori
         if (!valid_name(name)) return make_error(where() + "bad section name '" + name + "'");
         s.sections_[join(path)].push_back(name);
         path.push_back(name);
+        s.lines_.emplace(join(path), n);  // a section's first opening
         line = trim(line.substr(brace + 1));
         continue;
       }
@@ -65,6 +67,7 @@ Result<Settings> Settings::parse(const std::string& text, const std::string& ori
       if (!valid_name(key)) return make_error(where() + "bad key '" + key + "'");
       path.push_back(key);
       s.values_[join(path)] = value;
+      s.lines_[join(path)] = n;
       path.pop_back();
       line = after;
     }
@@ -89,6 +92,19 @@ std::string Settings::get(const std::string& key, const std::string& def) const 
 std::vector<std::string> Settings::sections(const std::string& prefix) const {
   auto it = sections_.find(prefix);
   return it == sections_.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::vector<std::string> Settings::keys(const std::string& prefix) const {
+  std::vector<std::string> out;
+  const std::string p = prefix + ".";
+  for (auto it = values_.lower_bound(p); it != values_.end() && it->first.compare(0, p.size(), p) == 0; ++it)
+    if (it->first.find('.', p.size()) == std::string::npos) out.push_back(it->first.substr(p.size()));
+  return out;
+}
+
+int Settings::line_of(const std::string& key) const {
+  auto it = lines_.find(key);
+  return it == lines_.end() ? 0 : it->second;
 }
 
 }  // namespace elastic::sync

@@ -1,0 +1,67 @@
+// elastic-heartbeatd: heartbeats over UDP, the membership/lease state machine, and the actions
+// its decisions trigger (plugin commands, syncd membership, notify), all on one io_context.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "elastic/control_client.h"
+#include "elastic/hb_config.h"
+#include "elastic/membership.h"
+#include "elastic/notifier.h"
+#include "elastic/receiver.h"
+#include "elastic/status_server.h"
+#include "elastic/syncd_link.h"
+
+namespace elastic::hb {
+
+class HeartbeatDaemon {
+ public:
+  HeartbeatDaemon(boost::asio::io_context& io, HeartbeatConfig cfg);
+  HeartbeatDaemon(const HeartbeatDaemon&) = delete;
+  HeartbeatDaemon& operator=(const HeartbeatDaemon&) = delete;
+  ~HeartbeatDaemon();
+
+  Result<void> start();
+  void stop();
+  const HeartbeatConfig& config() const { return cfg_; }
+  std::string status_text() const;
+  std::string metrics_text() const;
+
+ private:
+  Micros now() const;
+  void send_heartbeats();
+  void send_to(const Packet& p, const boost::asio::ip::udp::endpoint& ep);
+  void receive();
+  void arm_tick();
+  void handle(const std::vector<Event>& events);
+  void view_changed();
+  std::string membership_body() const;
+
+  boost::asio::io_context& io_;
+  HeartbeatConfig cfg_;
+  uint64_t boot_;
+  Membership membership_;
+  Receiver receiver_;
+  boost::asio::ip::udp::socket udp_;
+  std::map<std::string, boost::asio::ip::udp::endpoint> peers_;
+  boost::asio::steady_timer send_timer_;
+  boost::asio::steady_timer tick_timer_;
+  std::array<char, 65536> rx_{};
+  boost::asio::ip::udp::endpoint from_;
+  std::unique_ptr<ControlClient> plugin_;  // none on a witness
+  std::unique_ptr<SyncdLink> syncd_;
+  Notifier notifier_;
+  StatusServer status_;
+  uint64_t tx_ = 0, tx_errors_ = 0, takeovers_ = 0, fences_ = 0;
+  std::map<std::string, uint64_t> events_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace elastic::hb

@@ -1,0 +1,189 @@
+#include "elastic/hb_config.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "elastic/secure.h"
+
+namespace elastic::hb {
+namespace {
+
+constexpr const char* kSection = "elastic.heartbeat";
+const std::set<std::string> kKnownKeys = {"port",         "interval",      "misses", "key",
+                                          "socket",       "plugin_socket", "syncd_socket",
+                                          "notify",       "allow_two_node_without_witness"};
+
+// "FILE:LINE: key: what"; a key that is not set is reported at its closest enclosing section.
+Error bad(const sync::Settings& s, const std::string& key, const std::string& what) {
+  int line = 0;
+  for (std::string k = key; !k.empty() && !line;) {
+    line = s.line_of(k);
+    auto dot = k.rfind('.');
+    k = dot == std::string::npos ? "" : k.substr(0, dot);
+  }
+  return make_error(s.origin() + ":" + std::to_string(line) + ": " + key + ": " + what);
+}
+
+Result<bool> yes_no(const std::string& v) {
+  if (v == "yes" || v == "true" || v == "1") return true;
+  if (v == "no" || v == "false" || v == "0" || v.empty()) return false;
+  return make_error("expected yes or no, got '" + v + "'");
+}
+
+Result<std::string> read_key(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return make_error("cannot read key file " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return make_error("key file " + path + " is not a regular file");
+  if (st.st_mode & 077) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return make_error("key file " + path + " has mode " + mode +
+                      ": it must be readable by its owner only (chmod 600 or 400)");
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return make_error("cannot read key file " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string key = ss.str();
+  if (key.size() < 32) {
+    const size_t n = key.size();
+    secure_wipe(key);
+    return make_error("key file " + path + " holds " + std::to_string(n) + " bytes, at least 32 are needed");
+  }
+  return key;
+}
+
+}  // namespace
+
+HeartbeatConfig::~HeartbeatConfig() {
+  secure_wipe(key);
+}
+
+const HbMember& HeartbeatConfig::self() const {
+  for (const auto& m : members)
+    if (m.name == node) return m;
+  return members.front();  // load_heartbeat_config guarantees node is a member
+}
+
+Result<std::chrono::milliseconds> parse_interval(const std::string& v) {
+  if (v.empty()) return make_error("empty duration");
+  char* end = nullptr;
+  errno = 0;
+  const double n = std::strtod(v.c_str(), &end);
+  if (end == v.c_str() || errno) return make_error("'" + v + "' is not a duration (e.g. 20ms, 1s)");
+  const std::string unit = end;
+  double ms;
+  if (unit.empty() || unit == "ms") {
+    ms = n;
+  } else if (unit == "s") {
+    ms = n * 1000;
+  } else {
+    return make_error("'" + v + "' is not a duration (e.g. 20ms, 1s)");
+  }
+  if (!(ms >= 10 && ms <= 10000)) return make_error("'" + v + "' is out of range (10ms .. 10s)");
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
+  HeartbeatConfig c;
+  c.node = s.get("elastic.node");
+  if (c.node.empty()) return bad(s, "elastic.node", "is not set (this node's member name)");
+  const std::string members = "elastic.cluster.members";
+  for (const auto& name : s.sections(members)) {
+    const std::string k = members + "." + name;
+    const std::string addr = s.get(k + ".address");
+    auto colon = addr.rfind(':');
+    if (colon == std::string::npos || colon == 0) return bad(s, k + ".address", "'" + addr + "': expected HOST:PORT");
+    HbMember m;
+    m.name = name;
+    m.host = addr.substr(0, colon);
+    if (m.host.size() > 2 && m.host.front() == '[' && m.host.back() == ']') m.host = m.host.substr(1, m.host.size() - 2);
+    const std::string w = s.get(k + ".weight", "1");
+    char* end = nullptr;
+    m.weight = std::strtod(w.c_str(), &end);
+    if (*end || !(m.weight > 0)) return bad(s, k + ".weight", "'" + w + "': expected a positive number");
+    auto wit = yes_no(s.get(k + ".witness"));
+    if (!wit) return bad(s, k + ".witness", wit.error().message);
+    m.witness = *wit;
+    for (const auto& o : c.members)
+      if (o.name == name) return bad(s, k, "member listed twice");
+    c.members.push_back(std::move(m));
+  }
+  if (c.members.size() > 32) return bad(s, members, "at most 32 members are supported");
+  bool self_found = false;
+  for (const auto& m : c.members) self_found |= m.name == c.node;
+  if (!self_found) return bad(s, "elastic.node", "'" + c.node + "' is not in " + members);
+  if (c.node.size() > 64) return bad(s, "elastic.node", "name longer than 64 characters");
+
+  const std::string r = s.get("elastic.cluster.replicas", "1");
+  if (r == "all") {
+    c.replicas = std::numeric_limits<size_t>::max();
+  } else {
+    char* end = nullptr;
+    long n = std::strtol(r.c_str(), &end, 10);
+    if (*end || n < 1) return bad(s, "elastic.cluster.replicas", "'" + r + "': expected a number >= 1 or 'all'");
+    c.replicas = static_cast<size_t>(n);
+  }
+
+  for (const auto& k : s.keys(kSection))
+    if (!kKnownKeys.count(k)) return bad(s, std::string(kSection) + "." + k, "unknown key");
+  if (auto subs = s.sections(kSection); !subs.empty())
+    return bad(s, std::string(kSection) + "." + subs.front(), "unknown section");
+  auto key = [](const char* k) { return std::string(kSection) + "." + k; };
+
+  const std::string port = s.get(key("port"), "7401");
+  {
+    char* end = nullptr;
+    long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end || p <= 0 || p > 65535) return bad(s, key("port"), "'" + port + "': expected 1..65535");
+    c.port = static_cast<uint16_t>(p);
+  }
+  auto iv = parse_interval(s.get(key("interval"), "20ms"));
+  if (!iv) return bad(s, key("interval"), iv.error().message);
+  c.interval = *iv;
+  const std::string misses = s.get(key("misses"), "3");
+  {
+    char* end = nullptr;
+    long n = std::strtol(misses.c_str(), &end, 10);
+    if (misses.empty() || *end || n < 2 || n > 1000)
+      return bad(s, key("misses"), "'" + misses + "': expected a number from 2 to 1000");
+    c.misses = static_cast<int>(n);
+  }
+  c.socket = s.get(key("socket"), c.socket);
+  c.plugin_socket = s.get(key("plugin_socket"), c.plugin_socket);
+  c.syncd_socket = s.get(key("syncd_socket"));
+  c.notify = s.get(key("notify"));
+  auto two = yes_no(s.get(key("allow_two_node_without_witness")));
+  if (!two) return bad(s, key("allow_two_node_without_witness"), two.error().message);
+  c.allow_two_node = *two;
+
+  size_t witnesses = 0;
+  for (const auto& m : c.members) witnesses += m.witness;
+  if (c.members.size() < 2) return bad(s, members, "at least 2 members are needed");
+  if (witnesses == c.members.size()) return bad(s, members, "every member is a witness");
+  if (c.members.size() == 2 && !witnesses) {
+    if (!c.allow_two_node)
+      return bad(s, members,
+                 "2 members without a witness cannot tell a partition from a failure: add a member with "
+                 "witness = yes (or set elastic.heartbeat.allow_two_node_without_witness = yes, unsafe)");
+    c.quorum = 1;
+  } else {
+    c.quorum = c.members.size() / 2 + 1;
+  }
+
+  const std::string key_path = s.get(key("key"), "/etc/elastic/heartbeat.key");
+  auto k = read_key(key_path);
+  if (!k) return bad(s, key("key"), k.error().message);
+  c.key = std::move(k.value());
+  return c;
+}
+
+}  // namespace elastic::hb

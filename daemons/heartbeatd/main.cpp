@@ -1,0 +1,93 @@
+// elastic-heartbeatd: failure detection, leases and takeover for an elastic-ipsec cluster
+// (see docs/heartbeatd.md).
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include "elastic/hb_daemon.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: elastic-heartbeatd [--config FILE] [--check]
+       elastic-heartbeatd --status SOCKET | --metrics SOCKET
+
+Sends authenticated UDP heartbeats to every member of the cluster, declares silent members down,
+holds this node's lease while a quorum acknowledges it, and tells the local charon plugin to take
+over a failed member's VPNs (once a quorum agrees) or to fence itself (lease lost).
+Configuration: the `elastic { }` section in strongswan.conf syntax (default file
+/etc/strongswan.d/elastic.conf; keys in docs/heartbeatd.md).
+
+  --config FILE      configuration file
+  --check            validate the configuration (and the key file) and exit
+  --status SOCKET    print the status of a running daemon (its elastic.heartbeat.socket)
+  --metrics SOCKET   print its Prometheus metrics
+  -h, --help         this text
+
+Signals: SIGTERM/SIGINT stop it. With systemd (Type=notify) it reports READY, STATUS and, with
+WatchdogSec=, WATCHDOG keep-alives from its event loop.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = "/etc/strongswan.d/elastic.conf";
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) return std::fputs(kUsage, stdout), 0;
+    if (!std::strcmp(argv[i], "--config") && i + 1 < argc) {
+      path = argv[++i];
+    } else if (!std::strcmp(argv[i], "--check")) {
+      check = true;
+    } else if ((!std::strcmp(argv[i], "--status") || !std::strcmp(argv[i], "--metrics")) && i + 1 < argc) {
+      auto out = elastic::hb::query_status(argv[i + 1], argv[i] + 2);
+      if (!out) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", out.error().message.c_str()), 1;
+      std::fputs(out->c_str(), stdout);
+      return out->rfind("ERR", 0) == 0 ? 1 : 0;
+    } else {
+      std::fprintf(stderr, "elastic-heartbeatd: unknown argument '%s' (see --help)\n", argv[i]);
+      return 2;
+    }
+  }
+  auto settings = elastic::sync::Settings::load(path);
+  if (!settings) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", settings.error().message.c_str()), 1;
+  auto cfg = elastic::hb::load_heartbeat_config(*settings);
+  if (!cfg) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", cfg.error().message.c_str()), 1;
+  if (check)
+    return std::printf("%s: ok (node %s%s, %zu members, quorum %zu, interval %lld ms, down after %lld ms)\n",
+                       path.c_str(), cfg->node.c_str(), cfg->self_is_witness() ? " (witness)" : "",
+                       cfg->members.size(), cfg->quorum, static_cast<long long>(cfg->interval.count()),
+                       static_cast<long long>(cfg->interval.count() * cfg->misses)),
+           0;
+
+  std::signal(SIGPIPE, SIG_IGN);
+  boost::asio::io_context io(1);
+  elastic::hb::HeartbeatDaemon daemon(io, std::move(cfg.value()));
+  if (auto ok = daemon.start(); !ok) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", ok.error().message.c_str()), 1;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto, int) {
+    sd_notify(0, "STOPPING=1");
+    daemon.stop();
+    io.stop();
+  });
+  // The watchdog keep-alive comes from the event loop itself: a stuck loop stops it.
+  boost::asio::steady_timer watchdog(io);
+  uint64_t usec = 0;
+  std::function<void()> keepalive = [&] {
+    sd_notify(0, "WATCHDOG=1");
+    watchdog.expires_after(std::chrono::microseconds(usec / 2));
+    watchdog.async_wait([&](boost::system::error_code ec) {
+      if (!ec) keepalive();
+    });
+  };
+  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) keepalive();
+  sd_notifyf(0, "READY=1\nSTATUS=heartbeats for node %s", daemon.config().node.c_str());
+  io.run();
+  return 0;
+}
