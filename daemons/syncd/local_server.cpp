@@ -16,6 +16,11 @@ constexpr size_t kMaxLocalBacklog = 100000;
 LocalSession::LocalSession(SyncDaemon& daemon, asio::local::stream_protocol::socket sock)
     : daemon_(daemon), sock_(std::move(sock)) {}
 
+LocalSession::~LocalSession() {
+  secure_wipe(queued_);
+  secure_wipe(wbuf_);
+}
+
 void LocalSession::start() {
   read();
 }
@@ -26,29 +31,41 @@ void LocalSession::close(const std::string& why) {
   log_line("local client closed: " + why);
   boost::system::error_code ec;
   sock_.close(ec);
-  for (auto& s : out_) secure_wipe(s);
-  out_.clear();
+  secure_wipe(queued_);
+  queued_frames_ = 0;
 }
 
 void LocalSession::deliver(const std::string& envelope) {
-  if (out_.size() > kMaxLocalBacklog) return close("too slow to take replicas");
-  send(encode_data(0, envelope));
+  if (queued_frames_ > kMaxLocalBacklog) return close("too slow to take replicas");
+  std::string frame = encode_data(0, envelope);
+  send(frame);
+  secure_wipe(frame);
 }
 
-void LocalSession::send(std::string frame) {
+void LocalSession::send(const std::string& frame) {
   if (closed_) return;
-  out_.push_back(std::move(frame));
+  queued_ += frame;
+  ++queued_frames_;
   flush();
 }
 
+// One write for everything queued (plus the newest ack due): a busy subscriber costs one
+// syscall per batch, not one per replica, and acks a producer has not read yet do not pile up.
 void LocalSession::flush() {
-  if (writing_ || out_.empty() || closed_) return;
+  if (writing_ || closed_) return;
+  if (ack_due_) {
+    queued_ += encode_ack(ack_due_);
+    ack_due_ = 0;
+  }
+  if (queued_.empty()) return;
+  std::swap(wbuf_, queued_);  // wbuf_ was wiped and cleared after its last write
+  queued_frames_ = 0;
   writing_ = true;
-  asio::async_write(sock_, asio::buffer(out_.front()), [this, self = shared_from_this()](auto ec, size_t) {
+  asio::async_write(sock_, asio::buffer(wbuf_), [this, self = shared_from_this()](auto ec, size_t) {
     writing_ = false;
+    secure_wipe(wbuf_.data(), wbuf_.size());
+    wbuf_.clear();
     if (ec) return close(ec.message());
-    secure_wipe(out_.front());
-    out_.pop_front();
     flush();
   });
 }
@@ -78,7 +95,10 @@ void LocalSession::read() {
         return close("unexpected frame type " + std::to_string(static_cast<int>(f->type)));
       }
     }
-    if (ack) send(encode_ack(ack));
+    if (ack) {
+      ack_due_ = ack;
+      flush();
+    }
     read();
   });
 }

@@ -14,6 +14,9 @@ PeerSession::PeerSession(SyncDaemon& daemon, std::unique_ptr<TlsStream> stream, 
     : daemon_(daemon), stream_(std::move(stream)), remote_(std::move(remote)) {}
 
 void PeerSession::start() {
+  // Acks are small and must not wait for Nagle (the dialling side sets the same option).
+  boost::system::error_code ec;
+  stream_->lowest_layer().set_option(asio::ip::tcp::no_delay(true), ec);
   stream_->async_handshake(asio::ssl::stream_base::server, [this, self = shared_from_this()](auto ec) {
     if (ec) return close("TLS handshake failed: " + ec.message());
     peer_ = peer_common_name(*stream_);

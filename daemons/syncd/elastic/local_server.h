@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/asio/local/stream_protocol.hpp>
-#include <list>
 #include <memory>
 #include <string>
 
@@ -18,6 +17,7 @@ class SyncDaemon;
 class LocalSession : public std::enable_shared_from_this<LocalSession> {
  public:
   LocalSession(SyncDaemon& daemon, boost::asio::local::stream_protocol::socket sock);
+  ~LocalSession();
   void start();
   void deliver(const std::string& envelope);  // a replica from a peer
   bool open() const { return !closed_; }
@@ -25,13 +25,16 @@ class LocalSession : public std::enable_shared_from_this<LocalSession> {
 
  private:
   void read();
-  void send(std::string frame);
+  void send(const std::string& frame);
   void flush();
   void close(const std::string& why);
 
   SyncDaemon& daemon_;
   boost::asio::local::stream_protocol::socket sock_;
-  std::list<std::string> out_;
+  // Frames wait in queued_ while a write is in flight (wbuf_), then go out together in one write.
+  std::string queued_, wbuf_;
+  size_t queued_frames_ = 0;
+  uint64_t ack_due_ = 0;  // acks are cumulative: only the newest one waiting is sent
   bool writing_ = false, closed_ = false, subscribed_ = false;
   char in_[64 * 1024];
   FrameDecoder decoder_;

@@ -28,6 +28,7 @@ struct LinkStats {
 class PeerLink : public std::enable_shared_from_this<PeerLink> {
  public:
   PeerLink(SyncDaemon& daemon, boost::asio::io_context& io, boost::asio::ssl::context& tls, PeerConfig peer);
+  ~PeerLink();
   void start();
   void stop();
   // There is something newer to send for this VPN (no-op while disconnected: resync covers it).
@@ -45,6 +46,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void pump();
   void read_acks();
   bool append_frames(const std::string& vpn_id, std::string& out);
+  void wipe_sent();
 
   SyncDaemon& daemon_;
   boost::asio::io_context& io_;
