@@ -78,6 +78,7 @@ std::vector<Event> Membership::on_heartbeat(const Packet& p, Micros now) {
   auto it = peers_.find(p.sender);
   if (it == peers_.end()) return ev;
   Peer& m = it->second;
+  if (p.boot == m.boot && p.seq <= m.last_seq) return ev;  // not newer (the Receiver drops these too)
   epoch_ = std::max(epoch_, p.epoch);
   if (m.boot != p.boot) {
     // A (re)start of that member: its sequence numbers and its counters for us start over.
@@ -165,11 +166,14 @@ void Membership::evaluate(Micros now, std::vector<Event>& ev) {
     taken_over_ = false;
   }
 
-  // 2. The others: suspect, down, back.
+  // 2. The others: suspect, down, back. If we ourselves were stalled (no evaluation for D: a
+  // stopped process, an overloaded host), their silence is not evidence: give them D from now.
+  if (last_eval_ != kNever && now - last_eval_ >= d()) resumed_at_ = now;
+  last_eval_ = now;
   for (auto& [name, m] : peers_) {
     if (!m.declared_down) {
       const bool heard = m.last_heard != kNever;
-      const Micros since = heard ? m.last_heard : m.watch_since;
+      const Micros since = std::max(heard ? m.last_heard : m.watch_since, resumed_at_);
       const Micros limit = heard ? d() : std::max(d(), cfg_.startup_grace);
       if (now - since >= limit) {
         m.declared_down = true;
@@ -228,7 +232,8 @@ Micros Membership::next_deadline(Micros now) const {
   for (const auto& [name, m] : peers_) {
     if (!m.declared_down) {
       const bool heard = m.last_heard != kNever;
-      consider((heard ? m.last_heard : m.watch_since) + (heard ? d() : std::max(d(), cfg_.startup_grace)));
+      consider(std::max(heard ? m.last_heard : m.watch_since, resumed_at_) +
+               (heard ? d() : std::max(d(), cfg_.startup_grace)));
       if (heard) consider(m.last_heard + 3 * iv / 2 + 1);
     } else if (m.heard_while_down_since != kNever) {
       consider(m.heard_while_down_since + 3 * iv);

@@ -127,6 +127,8 @@ class Membership {
   std::deque<std::pair<uint64_t, Micros>> sent_;  // our recent (seq, send time)
   State self_state_ = State::Joining;
   Micros lease_until_ = kNever;
+  Micros last_eval_ = kNever;
+  Micros resumed_at_ = kNever;  // end of our own last stall
   bool taken_over_ = false;                 // declared down while fenced: drop, do not resume
 };
 
