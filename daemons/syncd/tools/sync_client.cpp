@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "elastic/placement.h"
@@ -28,9 +29,17 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: elastic-sync-client COMMAND [OPTIONS]
   publish --socket S --node N --count C [--version V] [--epoch E] [--counters K] [--delete D]
-                     [--rate R]   publish C contexts "N/1".."N/C" at version V (then K counter
-                                  updates each, then delete the first D); R: per second, 0 = max
-  listen  --socket S --count C [--timeout-ms T]   wait for C replicas, print how many came
+                     [--rate R] [--no-full 1]
+                                  publish C contexts "N/1".."N/C" at version V (then K counter
+                                  updates each, then delete the first D); --no-full: only the
+                                  counter updates and deletes. R: per second, 0 = max; with R the
+                                  schedule is open loop and each counters envelope is stamped
+                                  (sent_at_us) with its scheduled send time, so that any delay on
+                                  the way, the producer's socket included, counts as latency
+  listen  --socket S --count C [--timeout-ms T] [--min-version V]
+                                  subscribe, wait until the replay of what the daemon holds is
+                                  through, print "listening", then wait for C replicas (with V:
+                                  C counters envelopes of version >= V; only those are timed)
   status  --socket S                              print the daemon's status
   expect  --config F --node X --history ORIGIN:COUNT:VERSION:COUNTERS:DELETE[,...]
                                                   digest node X should show after those publish runs
@@ -117,11 +126,16 @@ v1::Envelope context(const std::string& node, uint64_t i, uint64_t epoch, uint64
   return env;
 }
 
-v1::Envelope counters(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version, uint32_t oseq) {
-  v1::Envelope env = header(node, i, epoch, version, v1::ENVELOPE_KIND_COUNTERS);
-  env.set_sent_at_us(static_cast<uint64_t>(
+uint64_t wall_us() {
+  return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count()));
+          .count());
+}
+
+v1::Envelope counters(const std::string& node, uint64_t i, uint64_t epoch, uint64_t version, uint32_t oseq,
+                      uint64_t sent_at_us) {
+  v1::Envelope env = header(node, i, epoch, version, v1::ENVELOPE_KIND_COUNTERS);
+  env.set_sent_at_us(sent_at_us);
   env.mutable_counters()->mutable_message_ids()->set_respond(2);
   auto* cc = env.mutable_counters()->add_child_sas();
   cc->set_spi_in(static_cast<uint32_t>(0xc0000000u + i));
@@ -135,15 +149,17 @@ v1::Envelope deletion(const std::string& node, uint64_t i, uint64_t epoch, uint6
   return env;
 }
 
-// Every envelope the publish command sends, in order (expect replays the same list).
-template <typename F>
-void for_each_envelope(const std::string& node, std::map<std::string, std::string>& o, F&& f) {
+// Every envelope the publish command sends, in order (expect replays the same list). `stamp`
+// gives the sent_at_us of the next counters envelope.
+template <typename F, typename S>
+void for_each_envelope(const std::string& node, std::map<std::string, std::string>& o, F&& f, S&& stamp) {
   const uint64_t count = num(o, "--count", 10), version = num(o, "--version", 1), epoch = num(o, "--epoch", 1);
   const uint64_t ctr = num(o, "--counters", 0), del = num(o, "--delete", 0);
-  for (uint64_t i = 1; i <= count; ++i) f(encode_envelope(context(node, i, epoch, version)));
+  if (!o.count("--no-full"))
+    for (uint64_t i = 1; i <= count; ++i) f(encode_envelope(context(node, i, epoch, version)));
   for (uint64_t k = 1; k <= ctr; ++k)
     for (uint64_t i = 1; i <= count; ++i)
-      f(encode_envelope(counters(node, i, epoch, version + k, static_cast<uint32_t>(k * 1000))));
+      f(encode_envelope(counters(node, i, epoch, version + k, static_cast<uint32_t>(k * 1000), stamp())));
   for (uint64_t i = 1; i <= del && i <= count; ++i) f(encode_envelope(deletion(node, i, epoch, version + ctr + 1)));
 }
 
@@ -152,19 +168,30 @@ int cmd_publish(std::map<std::string, std::string>& o) {
   const double rate = static_cast<double>(num(o, "--rate", 0));
   uint64_t seq = 0;
   std::string batch;
-  auto t0 = std::chrono::steady_clock::now();
-  for_each_envelope(o["--node"], o, [&](const std::string& env) {
-    batch += encode_data(++seq, env);
-    if (rate > 0) {
-      write_all(fd, batch);
-      batch.clear();
-      auto due = t0 + std::chrono::duration<double>(static_cast<double>(seq) / rate);
-      while (std::chrono::steady_clock::now() < due) usleep(50);
-    } else if (batch.size() > 256 * 1024) {
-      write_all(fd, batch);
-      batch.clear();
-    }
-  });
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t wall0 = wall_us();
+  // With a rate, envelope n (from 1) is due at t0 + n/rate: what is due goes out in one write,
+  // then the producer sleeps until the next one is due, whatever the daemon answers (open loop).
+  auto offset_us = [&](uint64_t n) { return static_cast<uint64_t>(static_cast<double>(n) * 1e6 / rate); };
+  auto stamp = [&] { return rate > 0 ? wall0 + offset_us(seq + 1) : wall_us(); };
+  for_each_envelope(
+      o["--node"], o,
+      [&](const std::string& env) {
+        if (rate > 0) {
+          const auto due = t0 + std::chrono::microseconds(offset_us(seq + 1));
+          if (std::chrono::steady_clock::now() < due) {
+            write_all(fd, batch);
+            batch.clear();
+            std::this_thread::sleep_until(due);
+          }
+        }
+        batch += encode_data(++seq, env);
+        if (batch.size() > 256 * 1024) {
+          write_all(fd, batch);
+          batch.clear();
+        }
+      },
+      stamp);
   write_all(fd, batch);
   // Wait for the daemon's ack of the last one: everything was applied locally.
   FrameDecoder dec;
@@ -186,37 +213,55 @@ int cmd_publish(std::map<std::string, std::string>& o) {
   return 0;
 }
 
+// Reads frames until `done` returns true for one of them (or the read times out / fails).
+template <typename F>
+bool read_frames(int fd, FrameDecoder& dec, F&& done) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) return false;
+    dec.feed(buf, static_cast<size_t>(n));
+    const auto now = static_cast<int64_t>(wall_us());
+    for (bool none = false;;) {
+      auto f = dec.next(none);
+      if (none) break;
+      if (f && done(*f, now)) return true;
+    }
+  }
+}
+
 int cmd_listen(std::map<std::string, std::string>& o) {
   int fd = connect_unix(o["--socket"]);
-  write_all(fd, encode_frame(FrameType::Hello, "listener"));  // subscribe to replicas
-  const uint64_t want = num(o, "--count", 1);
+  // Subscribe; the replay of what the daemon holds comes first, then the Status reply: only
+  // replicas after that are counted, so that replays never pass for fresh updates.
+  write_all(fd, encode_frame(FrameType::Hello, "listener") + encode_frame(FrameType::Status, ""));
+  const uint64_t want = num(o, "--count", 1), min_version = num(o, "--min-version", 0);
   const int timeout = static_cast<int>(num(o, "--timeout-ms", 10000));
   timeval tv{timeout / 1000, (timeout % 1000) * 1000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   FrameDecoder dec;
-  char buf[65536];
-  uint64_t got = 0;
-  std::vector<double> lat_ms;  // publish-to-delivery latency of counter updates (sent_at_us)
-  std::printf("listening\n");
+  uint64_t replayed = 0, got = 0;
+  auto replay_done = [&](const Frame& f, int64_t) {
+    if (f.type == FrameType::Status) return true;
+    ++replayed;
+    return false;
+  };
+  if (!read_frames(fd, dec, replay_done)) return std::fprintf(stderr, "listen: no status reply after the replay\n"), 1;
+  std::printf("listening (replay of %llu replicas skipped)\n", (unsigned long long)replayed);
   std::fflush(stdout);
-  while (got < want) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    dec.feed(buf, static_cast<size_t>(n));
-    const auto now =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    for (bool none = false;;) {
-      auto f = dec.next(none);
-      if (none) break;
-      if (!f || f->type != FrameType::Data) continue;
-      ++got;
-      v1::Envelope env;
-      auto d = split_data(f->body);
-      if (d && env.ParseFromArray(d->second.data(), static_cast<int>(d->second.size())) && env.sent_at_us())
-        lat_ms.push_back(static_cast<double>(now - static_cast<int64_t>(env.sent_at_us())) / 1000.0);
-    }
-  }
+  std::vector<double> lat_ms;  // publish-to-delivery latency of counter updates (sent_at_us)
+  read_frames(fd, dec, [&](const Frame& f, int64_t now) {
+    if (f.type != FrameType::Data) return false;
+    v1::Envelope env;
+    auto d = split_data(f.body);
+    const bool parsed = d && env.ParseFromArray(d->second.data(), static_cast<int>(d->second.size()));
+    if (min_version && !(parsed && env.kind() == v1::ENVELOPE_KIND_COUNTERS && env.version() >= min_version))
+      return false;
+    ++got;
+    if (parsed && env.sent_at_us())
+      lat_ms.push_back(static_cast<double>(now - static_cast<int64_t>(env.sent_at_us())) / 1000.0);
+    return got >= want;
+  });
   std::printf("received %llu replicas\n", (unsigned long long)got);
   if (!lat_ms.empty()) {
     std::sort(lat_ms.begin(), lat_ms.end());
@@ -279,12 +324,15 @@ int cmd_expect(std::map<std::string, std::string>& o) {
     std::map<std::string, std::string> ho{
         {"--count", f[1]}, {"--version", f[2]}, {"--counters", f[3]}, {"--delete", f[4]}};
     const std::string origin = f[0];
-    for_each_envelope(origin, ho, [&](const std::string& env) {
-      const std::string id = decode_envelope(env)->vpn_id();
-      bool mine = origin == node;
-      for (const auto& a : alternates(id, origin, cfg->members, cfg->replicas)) mine |= a == node;
-      if (mine) (void)t.apply(env);
-    });
+    for_each_envelope(
+        origin, ho,
+        [&](const std::string& env) {
+          const std::string id = decode_envelope(env)->vpn_id();
+          bool mine = origin == node;
+          for (const auto& a : alternates(id, origin, cfg->members, cfg->replicas)) mine |= a == node;
+          if (mine) (void)t.apply(env);
+        },
+        wall_us);
   }
   std::printf("contexts %zu\nentries %zu\ndigest %s\n", t.contexts(), t.size(), t.digest().c_str());
   return 0;
