@@ -525,13 +525,17 @@ char* elastic_store_list(elastic_store_t* s) {
   std::string out;
   char line[512];
   for (auto& [uid, e] : copy) {
-    elastic::plugin::read_counters(e.ctx);  // best effort: a missing SA shows the last value
+    // Owned: the kernel's live counters (best effort: a missing SA shows the last value);
+    // passive: what the owner last replicated (the local SAs keep their import-time state).
+    if (e.role != ELASTIC_ROLE_PASSIVE) elastic::plugin::read_counters(e.ctx);
     const auto& ike = e.ctx.ike_sa();
     std::snprintf(line, sizeof line,
                   "%s: ike-id %u, vpn %s, epoch %llu, version %llu, %s, spi_i %016llx spi_r %016llx, "
                   "message ids initiate %u respond %u\n",
                   ike.peer_cfg().c_str(), uid, e.vpn_id.c_str(), static_cast<unsigned long long>(e.epoch),
-                  static_cast<unsigned long long>(e.version), e.role == ELASTIC_ROLE_ACTIVE ? "active" : "passive",
+                  static_cast<unsigned long long>(e.version), e.role == ELASTIC_ROLE_ACTIVE    ? "active"
+                  : e.role == ELASTIC_ROLE_FENCED ? "fenced"
+                                                  : "passive",
                   static_cast<unsigned long long>(ike.spi_i()), static_cast<unsigned long long>(ike.spi_r()),
                   ike.message_ids().initiate(), ike.message_ids().respond());
     out += line;

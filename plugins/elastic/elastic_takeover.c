@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,19 +43,73 @@ static bool write_all(int fd, const char *buf, size_t len)
 	return TRUE;
 }
 
+/** Writes the steering lines of the VPNs to fd, then an empty line. */
+static bool write_lines(int fd, elastic_store_t *store, uint32_t *ids, size_t count)
+{
+	bool ok = TRUE;
+	char *line;
+	size_t i;
+
+	for (i = 0; ok && i < count; i++)
+	{
+		line = elastic_store_steer_line(store, ids[i]);
+		if (line)
+		{
+			ok = write_all(fd, line, strlen(line)) && write_all(fd, "\n", 1);
+			free(line);
+		}
+	}
+	return ok && write_all(fd, "\n", 1);
+}
+
+/** A long-running steering helper on a Unix socket: lines, an empty line, then "ok". */
+static bool steer_socket(const char *path, elastic_store_t *store, uint32_t *ids, size_t count)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 5 };
+	char answer[3] = "";
+	bool ok;
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+	{
+		return FALSE;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+	{
+		return FALSE;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ok = connect(fd, (struct sockaddr*)&addr, sizeof(addr)) == 0 &&
+		 write_lines(fd, store, ids, count) && recv(fd, answer, 2, MSG_WAITALL) == 2 &&
+		 memeq(answer, "ok", 2);
+	close(fd);
+	return ok;
+}
+
 int elastic_steer(const char *hook, elastic_store_t *store, uint32_t *ids, size_t count)
 {
-	char *argv[] = { (char*)hook, NULL }, *line;
+	char *argv[] = { (char*)hook, NULL };
 	posix_spawn_file_actions_t actions;
 	uint64_t start = now_ms();
 	int fds[2], status = -1, err;
-	bool ok = TRUE;
+	bool ok;
 	pid_t pid;
-	size_t i;
 
 	if (!hook || !count)
 	{
 		return 0;
+	}
+	if (strpfx(hook, "unix://"))
+	{
+		if (!steer_socket(hook + strlen("unix://"), store, ids, count))
+		{
+			DBG1(DBG_CFG, "elastic: the steering helper at %s failed", hook);
+			return -1;
+		}
+		return (int)(now_ms() - start);
 	}
 	if (pipe2(fds, O_CLOEXEC) != 0)
 	{
@@ -70,15 +126,7 @@ int elastic_steer(const char *hook, elastic_store_t *store, uint32_t *ids, size_
 		DBG1(DBG_CFG, "elastic: cannot run the steering hook %s: %s", hook, strerror(err));
 		return -1;
 	}
-	for (i = 0; ok && i < count; i++)
-	{
-		line = elastic_store_steer_line(store, ids[i]);
-		if (line)
-		{
-			ok = write_all(fds[1], line, strlen(line)) && write_all(fds[1], "\n", 1);
-			free(line);
-		}
-	}
+	ok = write_lines(fds[1], store, ids, count);
 	close(fds[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 	{

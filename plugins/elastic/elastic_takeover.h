@@ -42,8 +42,10 @@ typedef enum {
 char *elastic_fence(elastic_store_t *store, elastic_fence_op_t op, char **report);
 
 /**
- * Runs the steering hook once with one line per VPN on its standard input ("VPN_ID OWNER
- * EU_ADDRESS EU_NETS"); returns the milliseconds it took, -1 if it failed (logged).
+ * Runs the steering hook once for all VPNs, one line each ("VPN_ID OWNER EU_ADDRESS EU_NETS"):
+ * an executable gets them on its standard input; "unix://PATH" is a long-running helper that
+ * gets them, then an empty line, and answers "ok" (no process start on the critical path).
+ * Returns the milliseconds it took, -1 if it failed (logged).
  */
 int elastic_steer(const char *hook, elastic_store_t *store, uint32_t *ids, size_t count);
 

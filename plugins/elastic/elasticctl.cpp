@@ -62,6 +62,11 @@ commands:
   sync-status [--syncd-socket PATH]      the local elastic-syncd: contexts held, digest, and per
                                          peer: connected, pending VPNs, unacknowledged frames
                                          (default socket /run/elastic/syncd.sock)
+  takeover --node NAME --live NAME=W,... take over the passive VPNs of failed gateway NAME for
+                                         which this node is the first live alternate (what
+                                         elastic-heartbeatd does on its own); prints the count
+  fence | unfence | drop-fenced          block outbound traffic of every VPN owned here (lease
+                                         lost) / resume it / forget fenced VPNs (taken over)
 
 exit status: 0 success, 1 error reported by the plugin or the system, 2 usage error
 )";
@@ -300,6 +305,19 @@ int run(const Args& a) {
     if (!r.ok) return fail(r.payload);
     return 0;
   }
+  if (a.cmd == "takeover") {
+    if (!a.opt.count("--node") || !a.opt.count("--live")) return usage_error("takeover needs --node and --live");
+    auto r = call(sock, "takeover " + a.opt.at("--node") + " 0 1 " + a.opt.at("--live"));
+    if (!r.ok) return fail(r.payload);
+    std::fputs(r.payload.c_str(), stdout);
+    return 0;
+  }
+  if (a.cmd == "fence" || a.cmd == "unfence" || a.cmd == "drop-fenced") {
+    auto r = call(sock, a.cmd);
+    if (!r.ok) return fail(r.payload);
+    std::fputs(r.payload.c_str(), stdout);
+    return 0;
+  }
   if (a.cmd == "transfer") return cmd_transfer(a, sock);
   if (a.cmd == "inspect") return cmd_inspect(a);
   if (a.cmd == "sync-status") return cmd_sync_status(a);
@@ -310,7 +328,8 @@ int run(const Args& a) {
 
 int main(int argc, char** argv) {
   static const char* with_value[] = {"--socket", "--ike",   "--ike-id", "--out",   "--mode",
-                                     "--margin", "--final", "--to",     "--steer", "--syncd-socket"};
+                                     "--margin", "--final", "--to",     "--steer", "--syncd-socket",
+                                     "--node",   "--live"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];

@@ -5,18 +5,18 @@
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 
 # cluster_start [EXTRA_FN]: EXTRA_FN NODE may print more settings for a node's elastic plugin.
+# CLUSTER_N gateways (default 2): sg1..sgN.
 cluster_start() {
 	local n extra
-	topology_cluster
-	for n in sg1 sg2 eu; do
+	topology_cluster "${CLUSTER_N:-2}"
+	for n in $TOPOLOGY_SGS eu; do
 		extra=$([ -n "${1:-}" ] && "$1" $n || true)
 		charon_start $n $n "install_routes = no
 			plugins { elastic { node = $n
 				$extra } }"
 	done
-	trap 'charon_cleanup eu sg1 sg2' EXIT
-	swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
-	swanctl_load sg2 "$(swanctl_conf_cluster_sg)"
+	trap 'charon_cleanup eu $TOPOLOGY_SGS' EXIT
+	for n in $TOPOLOGY_SGS; do swanctl_load $n "$(swanctl_conf_cluster_sg)"; done
 	swanctl_load eu "$(swanctl_conf_cluster_eu)"
 }
 

@@ -60,37 +60,53 @@ swanctl_conf_eu() {
 	echo "secrets { ike-sg { secret = $TOPOLOGY_PSK } }"
 }
 
-# A two-gateway cluster behind one cluster IP (203.0.113.1), with a router in front (rf: decides
+# A cluster of gateways behind one cluster IP (203.0.113.1), with a router in front (rf: decides
 # which SG receives the EU's packets) and one behind (rb: holds the protected net 10.2.0.0/24 and
 # decides which SG gets the return traffic):
-#   eu 192.0.2.2 (inner 10.1.0.1) -- rf -- sg1 (198.51.100.2) / sg2 (198.51.100.6) -- rb (10.2.0.1)
+#   eu 192.0.2.2 (inner 10.1.0.1) -- rf -- sg1 (198.51.100.2) / sg2 (198.51.100.6) / ... -- rb (10.2.0.1)
+# topology_cluster [N]: N gateways (default 2, at most 8). Each gateway K also has a routing table
+# 100+K in rf that sends the cluster IP to it: the steering hook moves one EU at a time with a
+# source rule into that table (testbed/steer-hook); topology_steer moves everything.
 topology_cluster() {
-	ns_create eu rf sg1 sg2 rb
+	local n=${1:-2} k sg up down rfa rba
+	TOPOLOGY_SGS=
+	for k in $(seq "$n"); do TOPOLOGY_SGS+="sg$k "; done
+	ns_create eu rf $TOPOLOGY_SGS rb
 	ns_link eu eth0 192.0.2.2/24 rf eth-eu 192.0.2.254/24
-	ns_link rf eth-sg1 198.51.100.1/30 sg1 eth-rf 198.51.100.2/30
-	ns_link rf eth-sg2 198.51.100.5/30 sg2 eth-rf 198.51.100.6/30
-	ns_link sg1 eth-rb 198.51.100.9/30 rb eth-sg1 198.51.100.10/30
-	ns_link sg2 eth-rb 198.51.100.13/30 rb eth-sg2 198.51.100.14/30
 	ip -n eu addr add 10.1.0.1/32 dev lo
 	ip -n eu route add default via 192.0.2.254 src 192.0.2.2
 	ip -n rb addr add 10.2.0.1/24 dev lo
-	local sg up down
-	for sg in sg1 sg2; do
-		[ $sg = sg1 ] && up=198.51.100.1 down=198.51.100.10 || up=198.51.100.5 down=198.51.100.14
+	for sg in $TOPOLOGY_SGS; do
+		read -r up down rfa rba < <(topology_sg_addrs $sg)
+		ns_link rf eth-$sg $rfa/30 $sg eth-rf $up/30
+		ns_link $sg eth-rb $down/30 rb eth-$sg $rba/30
 		ip -n $sg addr add 203.0.113.1/32 dev lo
-		ip -n $sg route add default via $up
-		ip -n $sg route add 10.2.0.0/24 via $down
+		ip -n $sg route add default via $rfa
+		ip -n $sg route add 10.2.0.0/24 via $rba
 		ip netns exec $sg sysctl -qw net.ipv4.ip_forward=1
+		ip -n rf route add 203.0.113.1/32 via $up table $((100 + ${sg#sg}))
 	done
 	ip netns exec rf sysctl -qw net.ipv4.ip_forward=1
 	topology_steer sg1
 }
 
-# topology_steer sg1|sg2: send the cluster IP's traffic (and the return path) to that gateway;
+# topology_sg_addrs sgK: "UP DOWN RF_SIDE RB_SIDE": the gateway's address towards rf, its address
+# towards rb, and the routers' addresses on those links (sg1 and sg2 keep their historic ones).
+topology_sg_addrs() {
+	local k=${1#sg} b
+	case $k in
+	1) echo 198.51.100.2 198.51.100.9 198.51.100.1 198.51.100.10 ;;
+	2) echo 198.51.100.6 198.51.100.13 198.51.100.5 198.51.100.14 ;;
+	*) b=$((8 * (k - 3)))
+	   echo 198.51.101.$((b + 2)) 198.51.101.$((b + 5)) 198.51.101.$((b + 1)) 198.51.101.$((b + 6)) ;;
+	esac
+}
+
+# topology_steer sgK: send the cluster IP's traffic (and the return path) to that gateway;
 # both routers at once, so that the switch takes one process start, not three.
 topology_steer() {
-	local up down
-	[ "$1" = sg1 ] && up=198.51.100.2 down=198.51.100.9 || up=198.51.100.6 down=198.51.100.13
+	local up down rfa rba
+	read -r up down rfa rba < <(topology_sg_addrs "$1")
 	ip -n rf route replace 203.0.113.1/32 via $up &
 	local rf=$!
 	printf 'route replace 10.1.0.0/16 via %s\nroute replace 192.0.2.0/24 via %s\n' $down $down |

@@ -1,0 +1,141 @@
+# A high-availability cluster in the test VM: the gateways of cluster.sh, each with the plugin,
+# elastic-syncd and elastic-heartbeatd, plus a witness (namespace wit, behind rf) that votes on
+# membership; the plugin steers VPNs through testbed/steer-hook. Used by tests/vm/ha_*.sh, the
+# ha benchmark and the demo.
+. "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/syncd/lib.sh"
+
+SYNCD=${SYNCD:-$ELASTIC_BUILD/daemons/syncd/elastic-syncd}
+HEARTBEATD=${HEARTBEATD:-$ELASTIC_BUILD/daemons/heartbeatd/elastic-heartbeatd}
+HA_INTERVAL=${HA_INTERVAL:-20ms}
+HA_MISSES=${HA_MISSES:-4}
+
+# ha_conf NODE: the shared elastic { } section for NODE (syncd and heartbeatd read it).
+ha_conf() {
+	local n=$1 sg up rest
+	echo "elastic {"
+	echo "	node = $n"
+	echo "	cluster { replicas = 1"
+	echo "		members {"
+	for sg in $TOPOLOGY_SGS; do
+		read -r up rest < <(topology_sg_addrs $sg)
+		echo "			$sg { address = $up:7400 }"
+	done
+	echo "			w1 { address = 198.51.100.254:7400
+				witness = yes }"
+	echo "		} }"
+	cat <<-CONF
+		syncd {
+			socket = $CHARON_RUN/$n/syncd.sock
+			tls { ca = $CHARON_RUN/certs/ca.pem
+				cert = $CHARON_RUN/certs/$n.pem
+				key = $CHARON_RUN/certs/$n.key }
+		}
+		heartbeat {
+			port = 7401
+			interval = $HA_INTERVAL
+			misses = $HA_MISSES
+			key = $CHARON_RUN/certs/heartbeat.key
+			socket = $CHARON_RUN/$n/heartbeatd.sock
+			plugin_socket = $CHARON_RUN/$n/charon.elastic
+			syncd_socket = $CHARON_RUN/$n/syncd.sock
+		}
+	}
+	CONF
+}
+
+# The plugin's settings on a gateway (cluster_start's EXTRA_FN).
+ha_plugin_conf() {
+	[ "$1" = eu ] && return 0
+	echo "syncd_socket = $CHARON_RUN/$1/syncd.sock
+		steer = ${HA_STEER:-unix://$CHARON_RUN/steer.sock}"
+}
+
+# ha_daemons_start NODE: syncd (gateways only) and heartbeatd of NODE in its namespace.
+ha_daemons_start() {
+	local n=$1 ns=$1
+	[ "$n" = w1 ] && ns=wit
+	mkdir -p "$CHARON_RUN/$n"
+	ha_conf $n >"$CHARON_RUN/$n/elastic.conf"
+	if [ "$n" != w1 ]; then
+		ip netns exec $ns "$SYNCD" --config "$CHARON_RUN/$n/elastic.conf" >"$CHARON_RUN/$n/syncd.log" 2>&1 &
+		echo $! >"$CHARON_RUN/$n/syncd.pid"
+	fi
+	# Real-time priority, as its systemd unit sets it: a saturated gateway must still send its
+	# heartbeats (under QEMU a busy tunnel otherwise starves it into false failure detections).
+	ip netns exec $ns chrt -r 50 "$HEARTBEATD" --config "$CHARON_RUN/$n/elastic.conf" >"$CHARON_RUN/$n/heartbeatd.log" 2>&1 &
+	echo $! >"$CHARON_RUN/$n/heartbeatd.pid"
+}
+
+# ha_kill NODE: kill -9 of every process of a gateway (charon, syncd, heartbeatd).
+ha_kill() {
+	local f
+	for f in charon syncd heartbeatd; do
+		[ -f "$CHARON_RUN/$1/$f.pid" ] && kill -9 "$(cat "$CHARON_RUN/$1/$f.pid")" 2>/dev/null || true
+	done
+}
+
+ha_cleanup() {
+	local rc=$? n
+	for n in $TOPOLOGY_SGS w1; do
+		for f in syncd heartbeatd; do
+			[ -f "$CHARON_RUN/$n/$f.pid" ] && kill "$(cat "$CHARON_RUN/$n/$f.pid")" 2>/dev/null || true
+		done
+	done
+	pkill -f probe.py 2>/dev/null || true
+	[ -f "$CHARON_RUN/steerd.pid" ] && kill "$(cat "$CHARON_RUN/steerd.pid")" 2>/dev/null || true
+	if [ "$rc" -ne 0 ]; then
+		# keep every log for a look after the VM is gone (the repo is shared read-write)
+		for n in $TOPOLOGY_SGS w1 eu; do
+			mkdir -p "$ELASTIC_REPO/build/vm-logs/$n" && cp "$CHARON_RUN/$n/"*.log "$ELASTIC_REPO/build/vm-logs/$n/" 2>/dev/null || true
+		done
+		for n in $TOPOLOGY_SGS w1; do
+			echo "--- last lines of $n's syncd and heartbeatd logs" >&2
+			tail -n 8 "$CHARON_RUN/$n/syncd.log" "$CHARON_RUN/$n/heartbeatd.log" >&2 2>/dev/null || true
+		done
+	fi
+	return "$rc"
+}
+
+# ha_start: CLUSTER_N gateways (default 2) with all daemons, the witness, the EU; waits until
+# every heartbeatd sees every member ready.
+ha_start() {
+	local n i
+	mkdir -p "$CHARON_RUN/certs"
+	syncd_certs "$CHARON_RUN/certs" $(for n in $(seq "${CLUSTER_N:-2}"); do echo sg$n; done) >/dev/null
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$CHARON_RUN/certs/heartbeat.key"
+	chmod 600 "$CHARON_RUN/certs/heartbeat.key"
+	cluster_start ha_plugin_conf
+	trap 'ha_cleanup; charon_cleanup eu $TOPOLOGY_SGS' EXIT
+	# the long-running steering helper (no process start on the failover's critical path)
+	"$ELASTIC_REPO/testbed/tools/steerd.py" "$CHARON_RUN/steer.sock" &
+	echo $! >"$CHARON_RUN/steerd.pid"
+	ns_create wit
+	ns_link rf eth-wit 198.51.100.253/30 wit eth-rf 198.51.100.254/30
+	ip -n wit route add default via 198.51.100.253
+	for n in $TOPOLOGY_SGS w1; do ha_daemons_start $n; done
+	for i in $(seq 300); do
+		ha_all_ready && return 0
+		sleep 0.05
+	done
+	for n in $TOPOLOGY_SGS w1; do echo "--- $n"; ha_status $n; tail -5 "$CHARON_RUN/$n/heartbeatd.log"; done
+	die "the cluster's heartbeats did not converge"
+}
+
+ha_status() { "$HEARTBEATD" --status "$CHARON_RUN/$1/heartbeatd.sock" 2>/dev/null; }
+
+# True when every member's heartbeatd shows every member ready.
+ha_all_ready() {
+	local n st
+	for n in $TOPOLOGY_SGS w1; do
+		st=$(ha_status $n | grep '^member') || return 1
+		printf '%s\n' "$st" | grep -vq 'state ready' && return 1
+	done
+	return 0
+}
+
+# ha_role NODE: "active"/"passive"/"fenced" of the EU's VPN on NODE (empty if none).
+ha_role() { ctl "$1" list 2>/dev/null | awk '/ike-id/ { gsub(",", ""); for (i = 1; i <= NF; i++) if ($i ~ /^(active|passive|fenced)$/) print $i; exit }'; }
+
+# ha_oseq NODE: outbound sequence number of the EU's VPN's first CHILD_SA as NODE holds it.
+ha_oseq() { ctl "$1" list 2>/dev/null | awk '/spi_in/ { for (i = 1; i <= NF; i++) if ($i == "oseq") { v = $(i + 1); gsub(",", "", v); print v; exit } }'; }
