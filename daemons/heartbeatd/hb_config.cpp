@@ -17,9 +17,9 @@ namespace elastic::hb {
 namespace {
 
 constexpr const char* kSection = "elastic.heartbeat";
-const std::set<std::string> kKnownKeys = {"port",         "interval",      "misses", "key",
-                                          "socket",       "plugin_socket", "syncd_socket",
-                                          "notify",       "allow_two_node_without_witness"};
+const std::set<std::string> kKnownKeys = {"port",         "interval", "misses",
+                                          "key",          "socket",   "plugin_socket",
+                                          "syncd_socket", "notify",   "allow_two_node_without_witness"};
 
 // "FILE:LINE: key: what"; a key that is not set is reported at its closest enclosing section.
 Error bad(const sync::Settings& s, const std::string& key, const std::string& what) {
@@ -105,7 +105,8 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
     HbMember m;
     m.name = name;
     m.host = addr.substr(0, colon);
-    if (m.host.size() > 2 && m.host.front() == '[' && m.host.back() == ']') m.host = m.host.substr(1, m.host.size() - 2);
+    if (m.host.size() > 2 && m.host.front() == '[' && m.host.back() == ']')
+      m.host = m.host.substr(1, m.host.size() - 2);
     const std::string w = s.get(k + ".weight", "1");
     char* end = nullptr;
     m.weight = std::strtod(w.c_str(), &end);

@@ -90,7 +90,9 @@ Result<void> HeartbeatDaemon::start() {
   const udp::endpoint local(self_addr, cfg_.port);
   udp_.open(local.protocol(), ec);
   if (!ec) udp_.bind(local, ec);
-  if (ec) return make_error("heartbeat socket " + self_addr.to_string() + ":" + std::to_string(cfg_.port) + ": " + ec.message());
+  if (ec)
+    return make_error("heartbeat socket " + self_addr.to_string() + ":" + std::to_string(cfg_.port) + ": " +
+                      ec.message());
   if (auto ok = status_.start(); !ok) return ok;
   if (!cfg_.self_is_witness()) {
     plugin_ = std::make_unique<ControlClient>(io_, cfg_.plugin_socket);
@@ -126,7 +128,8 @@ void HeartbeatDaemon::stop() {
 void HeartbeatDaemon::send_heartbeats() {
   const Micros t = now();
   const uint64_t wall =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   // Evaluate first: after a stall (SIGSTOP, overload) an expired lease is noticed before anything else.
   handle(membership_.tick(t));
   const Packet p = membership_.make_heartbeat(t, wall);
@@ -159,9 +162,9 @@ void HeartbeatDaemon::receive() {
         // Answer a regular heartbeat at once unless ours is due soon anyway: the sender's lease
         // then rests on an ack at most half an interval old (docs/heartbeatd.md, timing).
         if (!p->prompt() && send_timer_.expiry() - std::chrono::steady_clock::now() > cfg_.interval / 2) {
-          const uint64_t wall = std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+          const uint64_t wall =
+              std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
           send_to(membership_.make_heartbeat(now(), wall, true), peers_.at(p->sender));
         }
         arm_tick();
@@ -252,10 +255,9 @@ std::string HeartbeatDaemon::status_text() const {
   const Micros t = now();
   std::string out;
   const Micros lease = membership_.lease_until();
-  const std::string lease_ms = lease == kForever ? "inf"
-                               : lease == kNever || lease <= t
-                                   ? "0"
-                                   : std::to_string((lease - t) / 1000);
+  const std::string lease_ms = lease == kForever               ? "inf"
+                               : lease == kNever || lease <= t ? "0"
+                                                               : std::to_string((lease - t) / 1000);
   out += "node " + cfg_.node + " state " + state_name(membership_.self_state()) + " epoch " +
          std::to_string(membership_.epoch()) + " lease_ms " + lease_ms + " quorum " + std::to_string(cfg_.quorum) +
          " witness " + (cfg_.self_is_witness() ? "yes" : "no") + " boot " + std::to_string(boot_) + " seq " +
@@ -302,8 +304,8 @@ std::string HeartbeatDaemon::metrics_text() const {
          std::string(membership_.self_state() == State::Fenced ? "1" : "0") + "\n";
   const Micros lease = membership_.lease_until();
   const double lease_s = lease == kForever ? 1e9 : lease == kNever || lease <= t ? 0 : (lease - t) / 1e6;
-  out += "# TYPE elastic_heartbeat_lease_seconds gauge\nelastic_heartbeat_lease_seconds " + std::to_string(lease_s) +
-         "\n";
+  out +=
+      "# TYPE elastic_heartbeat_lease_seconds gauge\nelastic_heartbeat_lease_seconds " + std::to_string(lease_s) + "\n";
   out += "# TYPE elastic_heartbeat_member_up gauge\n";
   for (const auto& m : membership_.members())
     out += "elastic_heartbeat_member_up{member=\"" + m.name + "\",state=\"" + state_name(m.state) + "\"} " +

@@ -61,15 +61,16 @@ int main(int argc, char** argv) {
   if (!cfg) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", cfg.error().message.c_str()), 1;
   if (check)
     return std::printf("%s: ok (node %s%s, %zu members, quorum %zu, interval %lld ms, down after %lld ms)\n",
-                       path.c_str(), cfg->node.c_str(), cfg->self_is_witness() ? " (witness)" : "",
-                       cfg->members.size(), cfg->quorum, static_cast<long long>(cfg->interval.count()),
+                       path.c_str(), cfg->node.c_str(), cfg->self_is_witness() ? " (witness)" : "", cfg->members.size(),
+                       cfg->quorum, static_cast<long long>(cfg->interval.count()),
                        static_cast<long long>(cfg->interval.count() * cfg->misses)),
            0;
 
   std::signal(SIGPIPE, SIG_IGN);
   boost::asio::io_context io(1);
   elastic::hb::HeartbeatDaemon daemon(io, std::move(cfg.value()));
-  if (auto ok = daemon.start(); !ok) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", ok.error().message.c_str()), 1;
+  if (auto ok = daemon.start(); !ok)
+    return std::fprintf(stderr, "elastic-heartbeatd: %s\n", ok.error().message.c_str()), 1;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) {
     sd_notify(0, "STOPPING=1");

@@ -6,26 +6,40 @@ namespace elastic::hb {
 
 const char* state_name(State s) {
   switch (s) {
-    case State::Joining: return "joining";
-    case State::Ready: return "ready";
-    case State::Suspect: return "suspect";
-    case State::Down: return "down";
-    case State::Fenced: return "fenced";
+    case State::Joining:
+      return "joining";
+    case State::Ready:
+      return "ready";
+    case State::Suspect:
+      return "suspect";
+    case State::Down:
+      return "down";
+    case State::Fenced:
+      return "fenced";
   }
   return "?";
 }
 
 const char* event_name(Event::Kind k) {
   switch (k) {
-    case Event::MemberDown: return "down";
-    case Event::MemberRejoin: return "rejoin";
-    case Event::MemberReady: return "ready";
-    case Event::MemberSuspect: return "suspect";
-    case Event::Takeover: return "takeover";
-    case Event::SelfReady: return "self-ready";
-    case Event::Fence: return "fence";
-    case Event::Unfence: return "unfence";
-    case Event::DropFenced: return "drop-fenced";
+    case Event::MemberDown:
+      return "down";
+    case Event::MemberRejoin:
+      return "rejoin";
+    case Event::MemberReady:
+      return "ready";
+    case Event::MemberSuspect:
+      return "suspect";
+    case Event::Takeover:
+      return "takeover";
+    case Event::SelfReady:
+      return "self-ready";
+    case Event::Fence:
+      return "fence";
+    case Event::Unfence:
+      return "unfence";
+    case Event::DropFenced:
+      return "drop-fenced";
   }
   return "?";
 }
@@ -79,6 +93,9 @@ std::vector<Event> Membership::on_heartbeat(const Packet& p, Micros now) {
   if (it == peers_.end()) return ev;
   Peer& m = it->second;
   if (p.boot == m.boot && p.seq <= m.last_seq) return ev;  // not newer (the Receiver drops these too)
+  // A lease that ran out before this packet arrived is lost, whatever the packet says: fence
+  // first, so that news of a takeover in it counts as "while fenced".
+  update_lease(now, ev);
   epoch_ = std::max(epoch_, p.epoch);
   if (m.boot != p.boot) {
     // A (re)start of that member: its sequence numbers and its counters for us start over.
@@ -147,9 +164,7 @@ Micros Membership::compute_lease() const {
   return acks[others - 1] + lease_length();
 }
 
-void Membership::evaluate(Micros now, std::vector<Event>& ev) {
-  const Micros iv = cfg_.interval;
-  // 1. Our lease first: a node that just lost it must not take anything over.
+void Membership::update_lease(Micros now, std::vector<Event>& ev) {
   lease_until_ = compute_lease();
   const bool leased = lease_until_ != kNever && now < lease_until_;
   if (self_state_ == State::Joining && leased) {
@@ -165,6 +180,12 @@ void Membership::evaluate(Micros now, std::vector<Event>& ev) {
     ev.push_back({taken_over_ ? Event::DropFenced : Event::Unfence, cfg_.self, epoch_});
     taken_over_ = false;
   }
+}
+
+void Membership::evaluate(Micros now, std::vector<Event>& ev) {
+  const Micros iv = cfg_.interval;
+  // 1. Our lease first: a node that just lost it must not take anything over.
+  update_lease(now, ev);
 
   // 2. The others: suspect, down, back. If we ourselves were stalled (no evaluation for D: a
   // stopped process, an overloaded host), their silence is not evidence: give them D from now.

@@ -45,7 +45,8 @@ void poll_exit(asio::io_context& io, pid_t pid, std::string what, std::shared_pt
 void Notifier::run(const std::string& event, const std::string& node, uint64_t epoch) {
   if (exe_.empty()) return;
   const std::string what = event + " " + node + " " + std::to_string(epoch);
-  if (*running_ >= kMaxRunning) return log_line("notify " + what + ": skipped, " + std::to_string(*running_) + " still running");
+  if (*running_ >= kMaxRunning)
+    return log_line("notify " + what + ": skipped, " + std::to_string(*running_) + " still running");
   std::string ep = std::to_string(epoch);
   char* argv[] = {const_cast<char*>(exe_.c_str()), const_cast<char*>(event.c_str()), const_cast<char*>(node.c_str()),
                   ep.data(), nullptr};
@@ -60,11 +61,12 @@ void Notifier::run(const std::string& event, const std::string& node, uint64_t e
   const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0) return poll_exit(io_, pid, what, running_);
   auto d = std::make_shared<asio::posix::stream_descriptor>(io_, fd);
-  d->async_wait(asio::posix::stream_descriptor::wait_read, [d, pid, what, running = running_](boost::system::error_code) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) log_exit(what, status);
-    --*running;
-  });
+  d->async_wait(asio::posix::stream_descriptor::wait_read,
+                [d, pid, what, running = running_](boost::system::error_code) {
+                  int status = 0;
+                  if (waitpid(pid, &status, WNOHANG) == pid) log_exit(what, status);
+                  --*running;
+                });
 }
 
 }  // namespace elastic::hb

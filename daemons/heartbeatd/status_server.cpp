@@ -30,23 +30,21 @@ struct Session : std::enable_shared_from_this<Session> {
       boost::system::error_code ignored;
       self->sock.close(ignored);
     });
-    asio::async_read_until(sock, buf, '\n',
-                           [self = shared_from_this(), handler, alive](boost::system::error_code ec, size_t n) {
-                             if (ec || !*alive) {
-                               self->timer.cancel();
-                               return;
-                             }
-                             std::string line(asio::buffers_begin(self->buf.data()),
-                                              asio::buffers_begin(self->buf.data()) + n - 1);
-                             if (!line.empty() && line.back() == '\r') line.pop_back();
-                             self->out = handler(line);
-                             asio::async_write(self->sock, asio::buffer(self->out),
-                                               [self](boost::system::error_code, size_t) {
-                                                 self->timer.cancel();
-                                                 boost::system::error_code ignored;
-                                                 self->sock.close(ignored);
-                                               });
-                           });
+    asio::async_read_until(
+        sock, buf, '\n', [self = shared_from_this(), handler, alive](boost::system::error_code ec, size_t n) {
+          if (ec || !*alive) {
+            self->timer.cancel();
+            return;
+          }
+          std::string line(asio::buffers_begin(self->buf.data()), asio::buffers_begin(self->buf.data()) + n - 1);
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          self->out = handler(line);
+          asio::async_write(self->sock, asio::buffer(self->out), [self](boost::system::error_code, size_t) {
+            self->timer.cancel();
+            boost::system::error_code ignored;
+            self->sock.close(ignored);
+          });
+        });
   }
   stream::socket sock;
   asio::steady_timer timer;

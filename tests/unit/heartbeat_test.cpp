@@ -194,8 +194,8 @@ TEST(HeartbeatConfig, ErrorsNameFileLineAndKey) {
   d.key(std::string(40, 'k'), 0400);
   EXPECT_TRUE(d.load(d.conf("")));
   unlink((d.dir + "/hb.key").c_str());
-  EXPECT_EQ(d.error(d.conf("")), f + "12: elastic.heartbeat.key: cannot read key file " + d.dir +
-                                     "/hb.key: No such file or directory");
+  EXPECT_EQ(d.error(d.conf("")),
+            f + "12: elastic.heartbeat.key: cannot read key file " + d.dir + "/hb.key: No such file or directory");
 }
 
 TEST(HeartbeatConfig, TwoMembersNeedAWitness) {
@@ -227,7 +227,8 @@ MembershipConfig mcfg(const std::string& self, uint64_t boot) {
 }
 
 bool has(const std::vector<Event>& ev, Event::Kind k, const std::string& node = "") {
-  return std::any_of(ev.begin(), ev.end(), [&](const Event& e) { return e.kind == k && (node.empty() || e.node == node); });
+  return std::any_of(ev.begin(), ev.end(),
+                     [&](const Event& e) { return e.kind == k && (node.empty() || e.node == node); });
 }
 
 const PeerEntry* entry(const Packet& p, const std::string& name) {

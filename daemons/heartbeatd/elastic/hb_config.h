@@ -25,8 +25,8 @@ struct HeartbeatConfig {
   size_t replicas = 1;
   uint16_t port = 7401;
   std::chrono::milliseconds interval{20};
-  int misses = 3;     // down after interval * misses without a heartbeat (D)
-  std::string key;    // the cluster's HMAC key (bytes of the key file; wiped on destruction)
+  int misses = 3;   // down after interval * misses without a heartbeat (D)
+  std::string key;  // the cluster's HMAC key (bytes of the key file; wiped on destruction)
   std::string socket = "/run/elastic/heartbeatd.sock";
   std::string plugin_socket = "/var/run/charon.elastic";
   std::string syncd_socket;  // empty: no syncd link

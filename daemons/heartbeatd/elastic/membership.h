@@ -31,8 +31,8 @@ struct MembershipConfig {
   std::vector<MemberSpec> members;  // everyone, self included
   Micros interval = 20000;
   int misses = 3;
-  size_t quorum = 2;         // majority of all members (witnesses vote)
-  uint64_t boot = 1;         // this start's random boot id
+  size_t quorum = 2;               // majority of all members (witnesses vote)
+  uint64_t boot = 1;               // this start's random boot id
   Micros startup_grace = 1000000;  // a member never heard since our start is declared down after max(D, this)
 };
 
@@ -98,11 +98,11 @@ class Membership {
     MemberSpec spec;
     State state = State::Joining;
     Micros last_heard = kNever;
-    Micros watch_since;         // when we started waiting for it (start, or rejoin)
+    Micros watch_since;  // when we started waiting for it (start, or rejoin)
     int heard_since_join = 0;
     uint64_t boot = 0;
     uint64_t last_seq = 0;
-    uint32_t downs = 0;         // how often we declared its current boot down
+    uint32_t downs = 0;  // how often we declared its current boot down
     bool declared_down = false;
     Micros declared_at = kNever;
     bool takeover_done = false;
@@ -115,6 +115,7 @@ class Membership {
   };
 
   void evaluate(Micros now, std::vector<Event>& ev);
+  void update_lease(Micros now, std::vector<Event>& ev);
   void bump_epoch() { ++epoch_; }
   Micros sent_at(uint64_t seq) const;
   Micros compute_lease() const;
@@ -129,7 +130,7 @@ class Membership {
   Micros lease_until_ = kNever;
   Micros last_eval_ = kNever;
   Micros resumed_at_ = kNever;  // end of our own last stall
-  bool taken_over_ = false;                 // declared down while fenced: drop, do not resume
+  bool taken_over_ = false;     // declared down while fenced: drop, do not resume
 };
 
 }  // namespace elastic::hb
