@@ -82,6 +82,8 @@ void LocalSession::read() {
       if (f->type == FrameType::Hello) {
         subscribed_ = true;
         daemon_.replay_to(*this);
+      } else if (f->type == FrameType::Membership) {
+        (void)daemon_.membership(f->body);  // a refused view is logged and counted there
       } else if (f->type == FrameType::Status) {
         send(encode_frame(FrameType::Status, daemon_.status()));
       } else if (f->type == FrameType::Data) {

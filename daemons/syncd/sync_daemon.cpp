@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -26,6 +27,7 @@ void log_line(const std::string& msg) {
 SyncDaemon::SyncDaemon(asio::io_context& io, SyncdConfig cfg)
     : io_(io),
       cfg_(std::move(cfg)),
+      view_(cfg_.members),
       server_tls_(asio::ssl::context::tls_server),
       client_tls_(asio::ssl::context::tls_client) {}
 
@@ -153,10 +155,53 @@ void SyncDaemon::replay_to(LocalSession& s) {
   });
 }
 
+std::vector<std::string> SyncDaemon::alternates_of(const std::string& vpn_id, const std::vector<Member>& view) const {
+  return alternates(vpn_id, cfg_.node, view, cfg_.replicas);
+}
+
 bool SyncDaemon::is_alternate(const std::string& vpn_id, const std::string& peer) const {
-  for (const auto& a : alternates(vpn_id, cfg_.node, cfg_.members, cfg_.replicas))
+  for (const auto& a : alternates_of(vpn_id, view_.live()))
     if (a == peer) return true;
   return false;
+}
+
+Result<void> SyncDaemon::membership(std::string_view body) {
+  const std::vector<Member> old_view = view_.live();
+  const uint64_t old_epoch = view_.epoch();
+  auto r = view_.apply(body);
+  if (!r) {
+    ++stats_.views_refused;
+    ++stats_.errors;
+    log_line("membership refused: " + r.error().message + "; keeping epoch " + std::to_string(old_epoch) + " live " +
+             view_.names());
+    return r.error();
+  }
+  if (!*r) {
+    log_line("membership: ignored a view not newer than epoch " + std::to_string(old_epoch));
+    return {};
+  }
+  ++stats_.views;
+  log_line("membership epoch " + std::to_string(view_.epoch()) + " live " + view_.names());
+  mark_gained(old_view);
+  return {};
+}
+
+// Each VPN owned here goes to the connected peers that are alternates for it in the new view
+// but were not in the old one: a survivor's VPNs that had the failed member as alternate get a
+// new one, and a member that rejoins gets its replicas back (what it still holds is not resent:
+// the receiver keeps the newer (epoch, version)).
+void SyncDaemon::mark_gained(const std::vector<Member>& old_view) {
+  table_.for_each([&](const std::string& id, const VpnEntry& e) {
+    if (e.origin != cfg_.node) return;
+    const auto before = alternates_of(id, old_view);
+    for (const auto& a : alternates_of(id, view_.live())) {
+      if (std::find(before.begin(), before.end(), a) != before.end()) continue;
+      if (auto it = links_.find(a); it != links_.end() && it->second->connected()) {
+        it->second->mark(id);
+        ++stats_.remarked;
+      }
+    }
+  });
 }
 
 Result<void> SyncDaemon::publish(std::string_view bytes) {
@@ -171,7 +216,7 @@ Result<void> SyncDaemon::publish(std::string_view bytes) {
     ++stats_.stale;
     return {};
   }
-  for (const auto& a : alternates(id, cfg_.node, cfg_.members, cfg_.replicas))
+  for (const auto& a : alternates_of(id, view_.live()))
     if (auto it = links_.find(a); it != links_.end()) it->second->mark(id);
   return {};
 }
@@ -199,7 +244,8 @@ Result<Applied> SyncDaemon::receive(const std::string& /*peer*/, std::string_vie
 
 std::string SyncDaemon::status() const {
   std::string out = "node " + cfg_.node + "\ncontexts " + std::to_string(table_.contexts()) + "\nentries " +
-                    std::to_string(table_.size()) + "\ndigest " + table_.digest() + "\n";
+                    std::to_string(table_.size()) + "\ndigest " + table_.digest() + "\nmembership epoch " +
+                    std::to_string(view_.epoch()) + " live " + view_.names() + "\n";
   for (const auto& [name, l] : links_)
     out += "peer " + name + (l->connected() ? " connected" : " disconnected") + " pending " +
            std::to_string(l->pending()) + " unacked " + std::to_string(l->unacked()) + " resyncs " +
@@ -219,9 +265,14 @@ std::string SyncDaemon::metrics() const {
       stats_.published + stats_.received);
   add("elastic_syncd_updates_stale", "envelopes ignored as not newer", "", stats_.stale);
   add("elastic_syncd_errors", "refused frames, envelopes and connections", "", stats_.errors);
+  add("elastic_syncd_membership_epoch", "epoch of the live membership view (0: configured members)", "", view_.epoch());
+  add("elastic_syncd_members_live", "members placement is computed over", "", view_.live().size());
+  add("elastic_syncd_membership_refused", "membership views refused as malformed", "", stats_.views_refused);
+  add("elastic_syncd_membership_remarked", "VPNs sent to a new alternate after a view change", "", stats_.remarked);
   for (const auto& [name, l] : links_) {
     const std::string lb = "{peer=\"" + name + "\"}";
     add("elastic_syncd_peer_connected", "1 if the link to the peer is up", lb, l->connected());
+    add("elastic_syncd_peer_live", "1 if the peer is in the live membership view", lb, view_.is_live(name));
     add("elastic_syncd_peer_lag", "VPNs pending plus frames unacknowledged for the peer", lb,
         l->pending() + l->unacked());
     add("elastic_syncd_updates_out", "frames sent to the peer", lb, l->stats().frames_sent);

@@ -112,3 +112,51 @@ exec 3>&-
 grep -q '^elastic_syncd_contexts [0-9]' <<<"$m" || fail "metrics: $m"
 grep -q '^elastic_syncd_peer_connected{peer="sg2"} 1' <<<"$m" || fail "metrics: $m"
 pass "Prometheus text endpoint reports contexts and peers"
+
+# 7. live membership (elastic-heartbeatd's view on the local socket): sg3 fails; sg1's VPNs that
+# had sg3 as alternate go to sg2; stale and malformed views change nothing; when sg3 rejoins it
+# gets sg1's replicas again.
+entries() { syncd_status "$d" $1 | awk '/^entries/ { print $2 }'; }
+sg1_history=$(tr , '\n' <<<"$HISTORY" | grep '^sg1:' | paste -sd,)
+on_sg3=$("$CLIENT" expect --config "$d/sg1.conf" --node sg3 --history "$sg1_history" | awk '/^entries/ { print $2 }')
+[ "$on_sg3" -gt 50 ] || fail "only $on_sg3 of sg1's VPNs are placed on sg3"
+sg2_before=$(entries sg2)
+syncd_kill "$d" sg3
+"$CLIENT" membership --socket "$d/sg1.sock" --epoch 1 --live sg1,sg2 | grep -qx "membership epoch 1 live sg1,sg2" ||
+	fail "sg1 does not show the view: $(syncd_status "$d" sg1)"
+for i in $(seq 300); do [ "$(entries sg2)" = $((sg2_before + on_sg3)) ] && break; sleep 0.1; done
+[ "$(entries sg2)" = $((sg2_before + on_sg3)) ] ||
+	fail "sg2 holds $(entries sg2) entries, expected $sg2_before + $on_sg3 of sg1's VPNs that were on sg3"
+pass "membership without sg3: the $on_sg3 VPNs of sg1 placed on sg3 reach sg2 (and only those)"
+"$CLIENT" membership --socket "$d/sg1.sock" --epoch 1 --live sg1,sg2,sg3 | grep -qx "membership epoch 1 live sg1,sg2" ||
+	fail "a view of the same epoch was applied"
+grep -q "membership: ignored a view not newer than epoch 1" "$d/sg1.log" || fail "no log line for an old epoch"
+for body in "epoch=2 live=sg1,sg9" "epoch=2 live=sg1,,sg2" "epoch=x live=sg1" "live=sg1 epoch=2"; do
+	hex=$(printf '%s' "$body" | od -An -tx1 | tr -d ' \n')
+	"$CLIENT" raw --socket "$d/sg1.sock" "$(printf '%08x05' $((${#body} + 1)))$hex" >/dev/null
+done
+grep -q "membership refused: unknown member 'sg9' (not in elastic.cluster.members); keeping epoch 1 live sg1,sg2" \
+	"$d/sg1.log" || fail "no clear log line for a view naming an unknown member"
+[ "$(grep -c 'membership refused' "$d/sg1.log")" -ge 4 ] || fail "a malformed view was not refused"
+syncd_status "$d" sg1 | grep -qx "membership epoch 1 live sg1,sg2" || fail "a refused view changed the view"
+pass "views of an old epoch are ignored, malformed ones and unknown members refused with a log line"
+# sg3 restarts empty: its producer re-publishes, sg2 resyncs it, sg1 sends nothing (not live)
+syncd_start "$d" sg3
+pub sg3 300 1 3 20
+want3=$("$CLIENT" expect --config "$d/sg1.conf" --node sg3 --history "$HISTORY" | awk '/^entries/ { print $2 }')
+for i in $(seq 300); do
+	syncd_status "$d" sg1 | grep -q "^peer sg3 connected" && [ "$(entries sg3)" = $((want3 - on_sg3)) ] && break
+	sleep 0.1
+done
+[ "$(entries sg3)" = $((want3 - on_sg3)) ] || fail "sg3 holds $(entries sg3) entries before rejoining, expected $((want3 - on_sg3))"
+"$CLIENT" membership --socket "$d/sg1.sock" --epoch 2 --live sg1,sg2,sg3 >/dev/null
+want=$("$CLIENT" expect --config "$d/sg1.conf" --node sg3 --history "$HISTORY" | awk '/^digest/ { print $2 }')
+wait_digest "$d" sg3 "$want" 30 || fail "sg3 did not get sg1's replicas back after rejoining"
+pass "sg3 rejoins (epoch 2): it gets exactly its replicas of sg1's VPNs again (digest matches)"
+exec 3<>"/dev/tcp/127.0.0.1/$((base + 101))"
+printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+m=$(cat <&3)
+exec 3>&-
+grep -q '^elastic_syncd_membership_epoch 2' <<<"$m" && grep -q '^elastic_syncd_members_live 3' <<<"$m" &&
+	grep -q '^elastic_syncd_peer_live{peer="sg3"} 1' <<<"$m" || fail "metrics: $m"
+pass "metrics show the membership view"

@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "elastic/membership.h"
 #include "elastic/placement.h"
 #include "elastic/replica_table.h"
 #include "elastic/settings.h"
@@ -150,6 +151,73 @@ TEST(Placement, DeterministicAndSpreadsAFailedNodesVpns) {
   int heavy = 0;
   for (int i = 0; i < n; ++i) heavy += alternates("sg1/" + std::to_string(i), "sg1", weighted, 1)[0] == "sg2";
   EXPECT_NEAR(heavy, 2 * n / 3, n / 30);
+}
+
+TEST(Membership, ParsesStrictly) {
+  const std::vector<Member> cfg{{"sg1", 1}, {"sg2", 1}, {"sg3", 2}};
+  auto ok = parse_membership("epoch=7 live=sg1,sg3", cfg);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->epoch, 7u);
+  EXPECT_EQ(ok->live, (std::vector<std::string>{"sg1", "sg3"}));
+  EXPECT_TRUE(parse_membership("epoch=1 live=", cfg).ok());  // nobody else live: well-formed
+  EXPECT_TRUE(parse_membership("epoch=18446744073709551615 live=sg2", cfg).ok());
+  for (const char* bad :
+       {"", "epoch=1", "live=sg1 epoch=1", "epoch= live=sg1", "epoch=0 live=sg1", "epoch=-1 live=sg1",
+        "epoch=+1 live=sg1", "epoch=1x live=sg1", "epoch=18446744073709551616 live=sg1", "epoch=1  live=sg1",
+        "epoch=1 live=sg1,", "epoch=1 live=,sg1", "epoch=1 live=sg1,,sg2", "epoch=1 live=sg1,sg1", "epoch=1 live=sg1 ",
+        "epoch=1 live=sg1\n", "Epoch=1 live=sg1", "epoch=1 live=sg1 extra=2", "epoch=1 live=sg1 live=sg2"})
+    EXPECT_FALSE(parse_membership(bad, cfg).ok()) << "accepted '" << bad << "'";
+  auto unknown = parse_membership("epoch=2 live=sg1,sg9", cfg);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unknown member 'sg9'"), std::string::npos) << unknown.error().message;
+}
+
+TEST(Membership, NewerEpochsOnlyAndRefusedViewsKeepTheOldOne) {
+  LiveView v({{"sg1", 1}, {"sg2", 1}, {"sg3", 2}});
+  EXPECT_EQ(v.epoch(), 0u);
+  EXPECT_EQ(v.names(), "sg1,sg2,sg3");  // before any view: the configured members
+  ASSERT_TRUE(*v.apply("epoch=5 live=sg3,sg1"));
+  EXPECT_EQ(v.names(), "sg1,sg3");  // configuration order, weights kept
+  EXPECT_EQ(v.live()[1].weight, 2);
+  EXPECT_FALSE(v.is_live("sg2"));
+  EXPECT_FALSE(*v.apply("epoch=5 live=sg1,sg2,sg3"));  // not newer: ignored
+  EXPECT_FALSE(*v.apply("epoch=4 live=sg1,sg2,sg3"));
+  EXPECT_FALSE(v.apply("epoch=9 live=sg1,nope").ok());  // refused: unchanged
+  EXPECT_FALSE(v.apply("garbage").ok());
+  EXPECT_EQ(v.epoch(), 5u);
+  EXPECT_EQ(v.names(), "sg1,sg3");
+  ASSERT_TRUE(*v.apply("epoch=6 live=sg1,sg2,sg3"));  // sg2 rejoins
+  EXPECT_TRUE(v.is_live("sg2"));
+}
+
+TEST(Membership, PlacementOverLiveMembersMovesOnlyTheFailedMembersVpns) {
+  LiveView v({{"sg1", 1}, {"sg2", 1}, {"sg3", 1}, {"sg4", 1}});
+  const auto all = v.live();
+  ASSERT_TRUE(*v.apply("epoch=1 live=sg1,sg2,sg4"));  // sg3 failed
+  std::map<std::string, int> moved_to;
+  int kept = 0;
+  const int n = 30000;
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "sg1/" + std::to_string(i);
+    const auto before = alternates(id, "sg1", all, 1), after = alternates(id, "sg1", v.live(), 1);
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_NE(after[0], "sg3");
+    if (before[0] == "sg3") {
+      ++moved_to[after[0]];
+    } else {
+      EXPECT_EQ(after[0], before[0]) << id << " moved although its alternate did not fail";
+      ++kept;
+    }
+  }
+  EXPECT_NEAR(kept, 2 * n / 3, n / 30);
+  // sg3's share spreads over both survivors (about half each).
+  EXPECT_NEAR(moved_to["sg2"], n / 6, n / 30);
+  EXPECT_NEAR(moved_to["sg4"], n / 6, n / 30);
+  // sg3 rejoins: the placement is the configured one again.
+  ASSERT_TRUE(*v.apply("epoch=2 live=sg1,sg2,sg3,sg4"));
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(alternates("sg1/" + std::to_string(i), "sg1", v.live(), 1),
+              alternates("sg1/" + std::to_string(i), "sg1", all, 1));
 }
 
 TEST(ReplicaTable, NewerWinsWhateverTheOrder) {

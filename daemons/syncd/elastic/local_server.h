@@ -1,7 +1,8 @@
 // The local side: a Unix stream socket (mode 0600) for the charon plugin. Clients send Data
 // frames (their VPNs' envelopes, to replicate; acknowledged by sequence) and Status requests.
 // A client that sends Hello subscribes: it gets every replica held here at once, then every new
-// one as it is applied from a peer, as Data frames (seq 0), to install passive.
+// one as it is applied from a peer, as Data frames (seq 0), to install passive. Membership frames
+// (elastic-heartbeatd's live view) are accepted from any local client: the socket is 0600 root.
 #pragma once
 
 #include <boost/asio/local/stream_protocol.hpp>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "elastic/local_server.h"
+#include "elastic/membership.h"
 #include "elastic/peer_link.h"
 #include "elastic/replica_table.h"
 #include "elastic/syncd_config.h"
@@ -17,6 +18,7 @@ namespace elastic::sync {
 
 struct DaemonStats {
   uint64_t published = 0, received = 0, stale = 0, errors = 0, delivered = 0;
+  uint64_t views = 0, views_refused = 0, remarked = 0;  // membership views applied / refused
 };
 
 class SyncDaemon {
@@ -30,6 +32,11 @@ class SyncDaemon {
   Result<void> publish(std::string_view bytes);
   // An envelope from a peer: apply; new ones go to the local clients.
   Result<Applied> receive(const std::string& peer, std::string_view bytes);
+
+  // A Membership body from elastic-heartbeatd: placement follows the live members from now on;
+  // on a change, each connected peer gets the VPNs owned here for which it became an alternate.
+  // An error (malformed, unknown member) or an old epoch leaves the view as it was.
+  Result<void> membership(std::string_view body);
 
   bool is_alternate(const std::string& vpn_id, const std::string& peer) const;
   bool is_peer(const std::string& name) const;
@@ -45,10 +52,13 @@ class SyncDaemon {
   void accept_peers();
   void accept_local();
   void accept_metrics();
+  std::vector<std::string> alternates_of(const std::string& vpn_id, const std::vector<Member>& view) const;
+  void mark_gained(const std::vector<Member>& old_view);
 
   boost::asio::io_context& io_;
   SyncdConfig cfg_;
   ReplicaTable table_;
+  LiveView view_;
   boost::asio::ssl::context server_tls_, client_tls_;
   std::map<std::string, std::shared_ptr<PeerLink>> links_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> peer_acceptor_, metrics_acceptor_;

@@ -41,6 +41,8 @@ constexpr const char* kUsage = R"(usage: elastic-sync-client COMMAND [OPTIONS]
                                   through, print "listening", then wait for C replicas (with V:
                                   C counters envelopes of version >= V; only those are timed)
   status  --socket S                              print the daemon's status
+  membership --socket S --epoch N --live A,B,...  send a live membership view (as
+                                                  elastic-heartbeatd does), print the status after it
   expect  --config F --node X --history ORIGIN:COUNT:VERSION:COUNTERS:DELETE[,...]
                                                   digest node X should show after those publish runs
   raw     --socket S HEX                          send raw bytes, print what comes back
@@ -271,15 +273,9 @@ int cmd_listen(std::map<std::string, std::string>& o) {
   return got >= want ? 0 : 1;
 }
 
-int cmd_status(std::map<std::string, std::string>& o, bool raw, const std::vector<std::string>& pos) {
+// Sends `req` (which ends with a Status request unless raw) and prints the Status reply.
+int exchange(std::map<std::string, std::string>& o, const std::string& req, bool raw) {
   int fd = connect_unix(o["--socket"]);
-  std::string req;
-  if (raw) {
-    for (size_t i = 0; i + 1 < pos.at(0).size(); i += 2)
-      req.push_back(static_cast<char>(std::stoi(pos[0].substr(i, 2), nullptr, 16)));
-  } else {
-    req = encode_frame(FrameType::Status, "");
-  }
   write_all(fd, req);
   timeval tv{2, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -299,6 +295,18 @@ int cmd_status(std::map<std::string, std::string>& o, bool raw, const std::vecto
       return 0;
     }
   }
+}
+
+std::string unhex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+int cmd_membership(std::map<std::string, std::string>& o) {
+  const std::string body = "epoch=" + o["--epoch"] + " live=" + o["--live"];
+  return exchange(o, encode_frame(FrameType::Membership, body) + encode_frame(FrameType::Status, ""), false);
 }
 
 int cmd_expect(std::map<std::string, std::string>& o) {
@@ -347,8 +355,9 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   if (cmd == "publish") return cmd_publish(o);
   if (cmd == "listen") return cmd_listen(o);
-  if (cmd == "status") return cmd_status(o, false, pos);
-  if (cmd == "raw") return cmd_status(o, true, pos);
+  if (cmd == "status") return exchange(o, encode_frame(FrameType::Status, ""), false);
+  if (cmd == "raw") return exchange(o, unhex(pos.empty() ? "" : pos[0]), true);
+  if (cmd == "membership") return cmd_membership(o);
   if (cmd == "expect") return cmd_expect(o);
   return std::fputs(kUsage, stderr), 2;
 }
