@@ -51,8 +51,10 @@ void ControlClient::attempt() {
   for (int i = 3; i >= 0; --i) out_.push_back(static_cast<char>(n >> (8 * i)));
   out_ += cmd;
   deadline_.expires_after(timeout_);
-  deadline_.async_wait([this, alive = alive_](boost::system::error_code ec) {
-    if (ec || !*alive) return;
+  const unsigned g = ++gen_;
+  deadline_.async_wait([this, g, alive = alive_](boost::system::error_code ec) {
+    // g: a deadline that fired just as its exchange finished must not close the next one's socket
+    if (ec || !*alive || g != gen_) return;
     boost::system::error_code ignored;
     if (sock_) sock_->close(ignored);  // the pending operation completes with operation_aborted
   });

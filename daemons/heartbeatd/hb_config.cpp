@@ -1,5 +1,6 @@
 #include "elastic/hb_config.h"
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -107,6 +108,9 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
     m.host = addr.substr(0, colon);
     if (m.host.size() > 2 && m.host.front() == '[' && m.host.back() == ']')
       m.host = m.host.substr(1, m.host.size() - 2);
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, m.host.c_str(), ip) != 1 && inet_pton(AF_INET6, m.host.c_str(), ip) != 1)
+      return bad(s, k + ".address", "'" + addr + "': the heartbeat needs an IP address, not a host name");
     const std::string w = s.get(k + ".weight", "1");
     char* end = nullptr;
     m.weight = std::strtod(w.c_str(), &end);

@@ -37,13 +37,19 @@ hb_start() { # hb_start DIR NODE
 	rm -f "$1/$2.sock"
 	"$HBD" --config "$1/$2.conf" >>"$1/$2.log" 2>&1 &
 	echo $! >"$1/$2.pid"
+	disown $!  # no "Killed" notice from the shell when a test kills it
 	local i
 	for i in $(seq 200); do [ -S "$1/$2.sock" ] && return 0; sleep 0.02; done
 	cat "$1/$2.log" >&2
 	fail "heartbeatd $2 did not start"
 }
 hb_pid() { cat "$1/$2.pid"; }
-hb_kill() { kill -9 "$(hb_pid "$1" "$2")" 2>/dev/null || true; wait "$(hb_pid "$1" "$2")" 2>/dev/null || true; }
+hb_kill() { # kill -9, and wait until it is gone (it is disowned: no `wait`)
+	local pid i
+	pid=$(hb_pid "$1" "$2")
+	kill -9 "$pid" 2>/dev/null || return 0
+	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.01; done
+}
 hb_status() { "$HBD" --status "$1/$2.sock"; }
 
 # wait_for DIR NODE AWK_PATTERN [SECONDS]: until the status of NODE has a line matching it.

@@ -11,6 +11,13 @@ d=$(mktemp -d /tmp/heartbeat-test.XXXXXX)
 port=$((30000 + $$ % 20000))
 nodes="sg1 sg2 sg3"
 cleanup() {
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		for n in $nodes; do
+			echo "--- $n: commands"; cat "$d/$n.cmds" 2>/dev/null || true
+			echo "--- $n: log"; tail -n 30 "$d/$n.log" 2>/dev/null || true
+		done >&2
+	fi
 	for n in $nodes; do
 		[ -f "$d/$n.pid" ] && { kill -CONT "$(hb_pid "$d" $n)" 2>/dev/null || true; hb_kill "$d" $n; }
 		[ -f "$d/$n.plugin.pid" ] && kill "$(cat "$d/$n.plugin.pid")" 2>/dev/null || true

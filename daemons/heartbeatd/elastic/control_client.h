@@ -46,6 +46,7 @@ class ControlClient {
   std::chrono::milliseconds timeout_;
   std::deque<Item> queue_;
   bool busy_ = false;
+  unsigned gen_ = 0;  // attempt number
   bool stopped_ = false;
   std::chrono::milliseconds backoff_{50};
   boost::asio::steady_timer retry_;
