@@ -9,15 +9,15 @@
 cluster_start() {
 	local n extra
 	topology_cluster "${CLUSTER_N:-2}"
-	for n in $TOPOLOGY_SGS eu; do
+	for n in $TOPOLOGY_SGS $TOPOLOGY_EUS; do
 		extra=$([ -n "${1:-}" ] && "$1" $n || true)
 		charon_start $n $n "install_routes = no
 			plugins { elastic { node = $n
 				$extra } }"
 	done
-	trap 'charon_cleanup eu $TOPOLOGY_SGS' EXIT
+	trap 'charon_cleanup $TOPOLOGY_EUS $TOPOLOGY_SGS' EXIT
 	for n in $TOPOLOGY_SGS; do swanctl_load $n "$(swanctl_conf_cluster_sg)"; done
-	swanctl_load eu "$(swanctl_conf_cluster_eu)"
+	for n in $TOPOLOGY_EUS; do swanctl_load $n "$(swanctl_conf_cluster_eu $n)"; done
 }
 
 # ctl NODE ARGS...: elasticctl against NODE's charon.

@@ -7,8 +7,11 @@
 
 SYNCD=${SYNCD:-$ELASTIC_BUILD/daemons/syncd/elastic-syncd}
 HEARTBEATD=${HEARTBEATD:-$ELASTIC_BUILD/daemons/heartbeatd/elastic-heartbeatd}
-HA_INTERVAL=${HA_INTERVAL:-20ms}
-HA_MISSES=${HA_MISSES:-4}
+# Tests detect in 500 ms: the test VM is emulated (TCG) on a shared 2-core machine, where 20 ms
+# heartbeats stall often enough to flap (false detections, fences). The ha benchmark sweeps the
+# interval down to 10 ms and reports what it costs.
+HA_INTERVAL=${HA_INTERVAL:-100ms}
+HA_MISSES=${HA_MISSES:-5}
 
 # ha_conf NODE: the shared elastic { } section for NODE (syncd and heartbeatd read it).
 ha_conf() {
@@ -46,7 +49,7 @@ ha_conf() {
 
 # The plugin's settings on a gateway (cluster_start's EXTRA_FN).
 ha_plugin_conf() {
-	[ "$1" = eu ] && return 0
+	[ "${1#eu}" != "$1" ] && return 0
 	echo "syncd_socket = $CHARON_RUN/$1/syncd.sock
 		steer = ${HA_STEER:-unix://$CHARON_RUN/steer.sock}"
 }
@@ -86,7 +89,7 @@ ha_cleanup() {
 	[ -f "$CHARON_RUN/steerd.pid" ] && kill "$(cat "$CHARON_RUN/steerd.pid")" 2>/dev/null || true
 	if [ "$rc" -ne 0 ]; then
 		# keep every log for a look after the VM is gone (the repo is shared read-write)
-		for n in $TOPOLOGY_SGS w1 eu; do
+		for n in $TOPOLOGY_SGS w1 $TOPOLOGY_EUS; do
 			mkdir -p "$ELASTIC_REPO/build/vm-logs/$n" && cp "$CHARON_RUN/$n/"*.log "$ELASTIC_REPO/build/vm-logs/$n/" 2>/dev/null || true
 		done
 		for n in $TOPOLOGY_SGS w1; do
@@ -106,7 +109,7 @@ ha_start() {
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$CHARON_RUN/certs/heartbeat.key"
 	chmod 600 "$CHARON_RUN/certs/heartbeat.key"
 	cluster_start ha_plugin_conf
-	trap 'ha_cleanup; charon_cleanup eu $TOPOLOGY_SGS' EXIT
+	trap 'ha_cleanup; charon_cleanup $TOPOLOGY_EUS $TOPOLOGY_SGS' EXIT
 	# the long-running steering helper (no process start on the failover's critical path)
 	"$ELASTIC_REPO/testbed/tools/steerd.py" "$CHARON_RUN/steer.sock" &
 	echo $! >"$CHARON_RUN/steerd.pid"

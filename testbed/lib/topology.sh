@@ -71,10 +71,18 @@ topology_cluster() {
 	local n=${1:-2} k sg up down rfa rba
 	TOPOLOGY_SGS=
 	for k in $(seq "$n"); do TOPOLOGY_SGS+="sg$k "; done
-	ns_create eu rf $TOPOLOGY_SGS rb
+	TOPOLOGY_EUS=eu
+	for k in $(seq 2 "${CLUSTER_EUS:-1}"); do TOPOLOGY_EUS+=" eu$k"; done
+	ns_create $TOPOLOGY_EUS rf $TOPOLOGY_SGS rb
 	ns_link eu eth0 192.0.2.2/24 rf eth-eu 192.0.2.254/24
 	ip -n eu addr add 10.1.0.1/32 dev lo
 	ip -n eu route add default via 192.0.2.254 src 192.0.2.2
+	for k in $(seq 2 "${CLUSTER_EUS:-1}"); do
+		read -r eu inner rfa < <(topology_eu_addrs eu$k)
+		ns_link eu$k eth0 $eu/30 rf eth-eu$k $rfa/30
+		ip -n eu$k addr add $inner/32 dev lo
+		ip -n eu$k route add default via $rfa src $eu
+	done
 	ip -n rb addr add 10.2.0.1/24 dev lo
 	for sg in $TOPOLOGY_SGS; do
 		read -r up down rfa rba < <(topology_sg_addrs $sg)
@@ -102,6 +110,14 @@ topology_sg_addrs() {
 	esac
 }
 
+# topology_eu_addrs euK: "OUTER INNER RF_SIDE" of EU K (eu = EU 1: 192.0.2.2, inner 10.1.0.1).
+topology_eu_addrs() {
+	local k=${1#eu}
+	k=${k:-1}
+	[ "$k" = 1 ] && { echo 192.0.2.2 10.1.0.1 192.0.2.254; return; }
+	echo 192.0.3.$((4 * (k - 2) + 2)) 10.1.0.$k 192.0.3.$((4 * (k - 2) + 1))
+}
+
 # topology_steer sgK: send the cluster IP's traffic (and the return path) to that gateway;
 # both routers at once, so that the switch takes one process start, not three.
 topology_steer() {
@@ -122,10 +138,13 @@ swanctl_conf_cluster_sg() {
 }
 
 # The EU of the cluster: like swanctl_conf_eu but towards the cluster IP, with DPD; connection
-# "sgnat" is the same with UDP encapsulation forced (NAT-T).
+# "sgnat" is the same with UDP encapsulation forced (NAT-T). swanctl_conf_cluster_eu [euK]: the
+# configuration of EU K (its own addresses and identity).
 swanctl_conf_cluster_eu() {
-	local conf
-	conf=$(swanctl_conf_eu | sed 's/remote_addrs = 192.0.2.1/remote_addrs = 203.0.113.1\n\t\tdpd_delay = 2s/')
+	local conf eu inner rfa k=${1:-eu}
+	read -r eu inner rfa < <(topology_eu_addrs $k)
+	conf=$(swanctl_conf_eu | sed "s/remote_addrs = 192.0.2.1/remote_addrs = 203.0.113.1\n\t\tdpd_delay = 2s/;
+		s/local_addrs = 192.0.2.2/local_addrs = $eu/; s/eu@example.net/$k@example.net/; s#10.1.0.1/32#$inner/32#")
 	printf '%s\n' "$conf" | sed '$d'
 	printf '%s\n' "$conf" | sed -n '/^connections { sg {/,/^} } }/p' |
 		sed 's/^connections { sg {/connections { sgnat {\n\t\tencap = yes/'
