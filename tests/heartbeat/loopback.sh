@@ -22,13 +22,23 @@ cleanup() {
 		[ -f "$d/$n.pid" ] && { kill -CONT "$(hb_pid "$d" $n)" 2>/dev/null || true; hb_kill "$d" $n; }
 		[ -f "$d/$n.plugin.pid" ] && kill "$(cat "$d/$n.plugin.pid")" 2>/dev/null || true
 	done
+	[ -f "$d/syncd.pid" ] && kill "$(cat "$d/syncd.pid")" 2>/dev/null || true
 	rm -rf "$d"
 }
 trap cleanup EXIT
 head -c 48 /dev/urandom >"$d/hb.key"
 chmod 600 "$d/hb.key"
+# sg1 also updates a stand-in syncd, sg2 also runs a notify program
+python3 "$HERE/fake_syncd.py" "$d/sg1.syncd" "$d/sg1.frames" &
+echo $! >"$d/syncd.pid"
+printf '#!/bin/sh\necho "$@" >>%s\n' "$d/sg2.notified" >"$d/notify.sh"
+chmod +x "$d/notify.sh"
 for n in $nodes; do
-	hb_conf "$d" $n $port
+	case $n in
+	sg1) hb_conf "$d" $n $port "syncd_socket = $d/sg1.syncd" ;;
+	sg2) hb_conf "$d" $n $port "notify = $d/notify.sh" ;;
+	*) hb_conf "$d" $n $port ;;
+	esac
 	python3 "$HERE/fake_plugin.py" "$d/$n.plugin" "$d/$n.cmds" &
 	echo $! >"$d/$n.plugin.pid"
 	touch "$d/$n.cmds"
@@ -64,6 +74,11 @@ for n in sg1 sg2; do
 done
 pass "sg3 killed: sg1 and sg2 each sent exactly one 'takeover sg3 EPOCH 1 sg1=1,sg2=1'"
 for n in sg1 sg2; do ! grep -Eq " (fence|unfence|drop-fenced)$" "$d/$n.cmds" || fail "$n fenced: $(cat "$d/$n.cmds")"; done
+grep -q "^5 epoch=0 live=sg1,sg2,sg3$" "$d/sg1.frames" || fail "syncd did not get the initial view: $(cat "$d/sg1.frames")"
+grep -Eq "^5 epoch=[0-9]+ live=sg1,sg2$" "$d/sg1.frames" || fail "syncd did not get the view without sg3: $(cat "$d/sg1.frames")"
+grep -Eq "^down sg3 [0-9]+$" "$d/sg2.notified" && grep -Eq "^takeover sg3 [0-9]+$" "$d/sg2.notified" ||
+	fail "notify did not run for down and takeover: $(cat "$d/sg2.notified")"
+pass "syncd got Membership frames (epoch=0 live=sg1,sg2,sg3, then live=sg1,sg2); notify ran with 'down sg3 E', 'takeover sg3 E'"
 
 # 3. restart sg3: it rejoins (new boot id)
 epoch=$(hb_status "$d" sg1 | awk '/^node/ { print $6 }')
@@ -110,3 +125,14 @@ for n in sg1 sg2; do
 	[ "$(wc -l <"$d/$n.cmds")" = 2 ] || fail "$n sent: $(cat "$d/$n.cmds")"
 done
 pass "survivors kept their leases throughout"
+
+# 7. SIGTERM: clean exit (under ASan: no leak or error report), status socket removed
+for n in $nodes; do kill -TERM "$(hb_pid "$d" $n)"; done
+for n in $nodes; do
+	for i in $(seq 100); do kill -0 "$(hb_pid "$d" $n)" 2>/dev/null || break; sleep 0.02; done
+	! kill -0 "$(hb_pid "$d" $n)" 2>/dev/null || fail "$n did not stop on SIGTERM"
+	[ ! -e "$d/$n.sock" ] || fail "$n left its status socket behind"
+	! grep -Eq "Sanitizer|runtime error" "$d/$n.log" || fail "$n: sanitizer report: $(grep -A20 -E 'Sanitizer|runtime error' "$d/$n.log")"
+done
+grep -q "^5 epoch=[0-9]* live=sg1,sg2,sg3$" <(tail -n 1 "$d/sg1.frames") || fail "syncd's last view is not all three"
+pass "SIGTERM: all three stopped cleanly, status sockets removed"
