@@ -61,7 +61,7 @@ void PeerLink::connect() {
         backoff_ms_ = 100;
         ++stats_.connects;
         wipe_sent();
-        out_ = encode_frame(FrameType::Hello, daemon_.config().node);
+        out_ += encode_frame(FrameType::Hello, daemon_.config().node);  // keeps the reserved capacity
         writing_ = true;
         asio::async_write(*stream_, asio::buffer(out_), [this, self](auto ec, size_t) {
           writing_ = false;
