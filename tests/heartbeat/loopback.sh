@@ -43,6 +43,10 @@ for n in $nodes; do
 	echo $! >"$d/$n.plugin.pid"
 	touch "$d/$n.cmds"
 done
+for s in sg1.syncd sg1.plugin sg2.plugin sg3.plugin; do # the stand-ins listen before the daemons start
+	for i in $(seq 250); do [ -S "$d/$s" ] && break; sleep 0.02; done
+	[ -S "$d/$s" ] || fail "stand-in $s did not start"
+done
 for n in $nodes; do "$HBD" --config "$d/$n.conf" --check >/dev/null || fail "--check refuses $n.conf"; done
 for n in $nodes; do hb_start "$d" $n; done
 

@@ -54,6 +54,9 @@ for n in sg1 sg2; do
 	echo $! >"$d/$n.plugin.pid"
 	touch "$d/$n.cmds"
 done
+for s in sg1 sg2; do # the stand-ins listen before the daemons start
+	for i in $(seq 250); do [ -S "$d/$s.plugin" ] && break; sleep 0.02; done
+done
 "$HBD" --config "$d/w1.conf" --check | grep -q "node w1 (witness), 3 members, quorum 2" || fail "--check of the witness"
 for n in $nodes; do hb_start "$d" $n; done
 for n in $nodes; do
