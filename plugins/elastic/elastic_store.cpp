@@ -16,8 +16,8 @@
 
 #include "elastic/context_codec.h"
 #include "elastic/context_validate.h"
-#include "elastic/secure.h"
 #include "elastic/placement.h"
+#include "elastic/secure.h"
 #include "elastic_counters.hpp"
 #include "elastic_ctx.hpp"
 #include "elastic_store.hpp"
@@ -39,7 +39,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Entry {
   std::string vpn_id;
-  std::string origin;  // the node that owns it (this node for active VPNs)
+  std::string origin;               // the node that owns it (this node for active VPNs)
   Clock::time_point counters_at{};  // passive: last refresh from the owner
   uint64_t epoch = 1;
   uint64_t version = 0;
@@ -533,7 +533,8 @@ char* elastic_store_list(elastic_store_t* s) {
                   "%s: ike-id %u, vpn %s, epoch %llu, version %llu, %s, spi_i %016llx spi_r %016llx, "
                   "message ids initiate %u respond %u\n",
                   ike.peer_cfg().c_str(), uid, e.vpn_id.c_str(), static_cast<unsigned long long>(e.epoch),
-                  static_cast<unsigned long long>(e.version), e.role == ELASTIC_ROLE_ACTIVE    ? "active"
+                  static_cast<unsigned long long>(e.version),
+                  e.role == ELASTIC_ROLE_ACTIVE   ? "active"
                   : e.role == ELASTIC_ROLE_FENCED ? "fenced"
                                                   : "passive",
                   static_cast<unsigned long long>(ike.spi_i()), static_cast<unsigned long long>(ike.spi_r()),

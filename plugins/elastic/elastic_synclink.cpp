@@ -32,8 +32,8 @@ struct elastic_synclink_t {
   std::mutex mu;
   std::set<uint32_t> dirty;     // owned VPNs changed since last published
   std::set<uint32_t> counters;  // owned VPNs whose kernel counters moved since last published
-  bool all = true;           // publish everything (after a (re)connect)
-  int wake[2] = {-1, -1};    // self-pipe: the store's observer wakes the loop
+  bool all = true;              // publish everything (after a (re)connect)
+  int wake[2] = {-1, -1};       // self-pipe: the store's observer wakes the loop
   uint64_t seq = 0;
 
   void mark(uint32_t uid, bool counters_only = false) {

@@ -49,8 +49,9 @@ Result<uint64_t> takeover_margin(const MarginRule& r) {
   if (!add(r.sync_latency_ms, r.detection_ms, window_ms) || !mul(r.max_pps, window_ms, packets_ms) ||
       !add(packets_ms / 1000, packets_ms % 1000 != 0, packets) || !add(r.threshold, packets, sum) ||
       !mul(sum, r.safety, out))
-    return make_error("the takeover margin overflows 64 bits (check takeover.max_pps, .sync_latency, "
-                      ".detection, .safety)");
+    return make_error(
+        "the takeover margin overflows 64 bits (check takeover.max_pps, .sync_latency, "
+        ".detection, .safety)");
   return std::max(out, r.floor);
 }
 

@@ -327,9 +327,8 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  static const char* with_value[] = {"--socket", "--ike",   "--ike-id", "--out",   "--mode",
-                                     "--margin", "--final", "--to",     "--steer", "--syncd-socket",
-                                     "--node",   "--live"};
+  static const char* with_value[] = {"--socket", "--ike", "--ike-id", "--out",          "--mode", "--margin",
+                                     "--final",  "--to",  "--steer",  "--syncd-socket", "--node", "--live"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
