@@ -203,6 +203,8 @@ void HeartbeatDaemon::view_changed() {
 }
 
 void HeartbeatDaemon::handle(const std::vector<Event>& events) {
+  if (!events.empty() && on_change_)
+    on_change_("node " + cfg_.node + " " + state_name(membership_.self_state()) + ", " + membership_body());
   for (const auto& e : events) {
     ++events_[event_name(e.kind)];
     log_line(std::string(event_name(e.kind)) + " " + e.node + " (epoch " + std::to_string(e.epoch) + ")");

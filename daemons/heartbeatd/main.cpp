@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   elastic::hb::HeartbeatDaemon daemon(io, std::move(cfg.value()));
   if (auto ok = daemon.start(); !ok)
     return std::fprintf(stderr, "elastic-heartbeatd: %s\n", ok.error().message.c_str()), 1;
+  daemon.on_change([](const std::string& summary) { sd_notifyf(0, "STATUS=%s", summary.c_str()); });
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) {
     sd_notify(0, "STOPPING=1");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The systemd unit is valid (systemd-analyze verify), with ExecStart pointed at the built binary,
-# and has what the design relies on: Type=notify, a watchdog, --check before start.
+# and has what the design relies on: Type=notify, a watchdog, --check before start; and the daemon
+# speaks the notify protocol: READY=1, STATUS=, and WATCHDOG=1 at half the watchdog period.
 set -euo pipefail
 build=$1 src=$(dirname "$0")/../../daemons/heartbeatd/elastic-heartbeatd.service
 command -v systemd-analyze >/dev/null || { echo "systemd-analyze not installed"; exit 77; }
@@ -13,3 +14,48 @@ for want in '^Type=notify$' '^WatchdogSec=2s$' '^ExecStartPre=.* --check$' '^Res
 	grep -Eq "$want" "$d/elastic-heartbeatd.service" || { echo "FAIL: no line matching $want"; exit 1; }
 done
 echo "ok: elastic-heartbeatd.service verifies (Type=notify, WatchdogSec=2s, --check, Restart=on-abnormal)"
+
+# The notify protocol, with a stand-in for systemd's notification socket.
+hbd=$build/daemons/heartbeatd/elastic-heartbeatd
+head -c 32 /dev/urandom >"$d/hb.key"
+chmod 600 "$d/hb.key"
+port=$((30000 + ($$ + 13) % 20000))
+cat >"$d/elastic.conf" <<CONF
+elastic {
+  node = sg1
+  cluster { members { sg1 { address = 127.0.0.1:7400 }
+                      sg2 { address = 127.0.0.2:7400 }
+                      w1 { address = 127.0.0.3:7400
+                           witness = yes } } }
+  heartbeat { port = $port
+              key = $d/hb.key
+              socket = $d/hb.sock
+              plugin_socket = $d/plugin.sock }
+}
+CONF
+python3 - "$d/notify.sock" "$d/notify.log" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.2)
+end = time.monotonic() + 1.5
+with open(sys.argv[2], "w") as log:
+    while time.monotonic() < end:
+        try:
+            log.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+            log.flush()
+        except socket.timeout:
+            pass
+PY
+listener=$!
+for i in $(seq 100); do [ -S "$d/notify.sock" ] && break; sleep 0.01; done
+NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=200000 "$hbd" --config "$d/elastic.conf" >"$d/hbd.log" 2>&1 &
+pid=$!
+wait $listener
+kill -TERM $pid
+wait $pid || { echo "FAIL: the daemon did not exit cleanly on SIGTERM: $(cat "$d/hbd.log")"; exit 1; }
+grep -q "READY=1" "$d/notify.log" || { echo "FAIL: no READY=1: $(cat "$d/notify.log")"; exit 1; }
+n=$(grep -c "^WATCHDOG=1" "$d/notify.log" || true)
+# 1.5 s at one keep-alive per 100 ms (half of 200 ms), minus start-up
+[ "$n" -ge 8 ] || { echo "FAIL: $n WATCHDOG=1 in 1.5 s with WatchdogSec=200ms"; cat "$d/notify.log"; exit 1; }
+echo "ok: READY=1, then $n WATCHDOG=1 in 1.5 s with a 200 ms watchdog (half-period keep-alives)"

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,8 @@ class HeartbeatDaemon {
   void stop();
   const HeartbeatConfig& config() const { return cfg_; }
   std::string status_text() const;
+  // Called with a one-line summary after every change (main: systemd's STATUS=).
+  void on_change(std::function<void(const std::string&)> fn) { on_change_ = std::move(fn); }
   std::string metrics_text() const;
 
  private:
@@ -61,6 +64,7 @@ class HeartbeatDaemon {
   StatusServer status_;
   uint64_t tx_ = 0, tx_errors_ = 0, takeovers_ = 0, fences_ = 0;
   std::map<std::string, uint64_t> events_;
+  std::function<void(const std::string&)> on_change_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
