@@ -62,97 +62,132 @@ static bool write_lines(int fd, elastic_store_t *store, uint32_t *ids, size_t co
 	return ok && write_all(fd, "\n", 1);
 }
 
-/** A long-running steering helper on a Unix socket: lines, an empty line, then "ok". */
-static bool steer_socket(const char *path, elastic_store_t *store, uint32_t *ids, size_t count)
+/** A steering run in progress: started before the activations, finished after them. */
+typedef struct {
+	const char *hook;
+	uint64_t start;
+	int fd;
+	pid_t pid;
+	bool ok;
+} steer_job_t;
+
+/** Connects to a long-running steering helper (unix://PATH) and sends it the lines. */
+static bool steer_connect(steer_job_t *job, elastic_store_t *store, uint32_t *ids, size_t count)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 5 };
-	char answer[3] = "";
-	bool ok;
-	int fd;
+	const char *path = job->hook + strlen("unix://");
 
 	if (strlen(path) >= sizeof(addr.sun_path))
 	{
 		return FALSE;
 	}
 	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	job->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (job->fd < 0)
 	{
 		return FALSE;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	ok = connect(fd, (struct sockaddr*)&addr, sizeof(addr)) == 0 &&
-		 write_lines(fd, store, ids, count) && recv(fd, answer, 2, MSG_WAITALL) == 2 &&
-		 memeq(answer, "ok", 2);
-	close(fd);
-	return ok;
+	setsockopt(job->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return connect(job->fd, (struct sockaddr*)&addr, sizeof(addr)) == 0 &&
+		   write_lines(job->fd, store, ids, count);
 }
 
-int elastic_steer(const char *hook, elastic_store_t *store, uint32_t *ids, size_t count)
+/** Starts the hook executable with the lines on its standard input. */
+static bool steer_spawn(steer_job_t *job, elastic_store_t *store, uint32_t *ids, size_t count)
 {
-	char *argv[] = { (char*)hook, NULL };
+	char *argv[] = { (char*)job->hook, NULL };
 	posix_spawn_file_actions_t actions;
-	uint64_t start = now_ms();
-	int fds[2], status = -1, err;
+	int fds[2], err;
 	bool ok;
-	pid_t pid;
 
-	if (!hook || !count)
-	{
-		return 0;
-	}
-	if (strpfx(hook, "unix://"))
-	{
-		if (!steer_socket(hook + strlen("unix://"), store, ids, count))
-		{
-			DBG1(DBG_CFG, "elastic: the steering helper at %s failed", hook);
-			return -1;
-		}
-		return (int)(now_ms() - start);
-	}
 	if (pipe2(fds, O_CLOEXEC) != 0)
 	{
-		return -1;
+		return FALSE;
 	}
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
-	err = posix_spawn(&pid, hook, &actions, NULL, argv, environ);
+	err = posix_spawn(&job->pid, job->hook, &actions, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&actions);
 	close(fds[0]);
 	if (err)
 	{
 		close(fds[1]);
-		DBG1(DBG_CFG, "elastic: cannot run the steering hook %s: %s", hook, strerror(err));
-		return -1;
+		DBG1(DBG_CFG, "elastic: cannot run the steering hook %s: %s", job->hook, strerror(err));
+		return FALSE;
 	}
 	ok = write_lines(fds[1], store, ids, count);
 	close(fds[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	return ok;
+}
+
+/** Starts steering the VPNs (nothing to do without a hook or VPNs). */
+static void steer_begin(steer_job_t *job, const char *hook, elastic_store_t *store,
+						uint32_t *ids, size_t count)
+{
+	*job = (steer_job_t){ .hook = count ? hook : NULL, .start = now_ms(), .fd = -1, .pid = -1 };
+	if (job->hook)
 	{
+		job->ok = strpfx(hook, "unix://") ? steer_connect(job, store, ids, count)
+										  : steer_spawn(job, store, ids, count);
 	}
-	if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+}
+
+/** Waits for the steering to complete; the milliseconds since it began, or -1 (logged). */
+static int steer_end(steer_job_t *job)
+{
+	char answer[3] = "";
+	int status = -1;
+
+	if (!job->hook)
 	{
-		DBG1(DBG_CFG, "elastic: the steering hook %s failed (status %d)", hook, status);
+		return 0;
+	}
+	if (job->fd >= 0)
+	{
+		job->ok = job->ok && recv(job->fd, answer, 2, MSG_WAITALL) == 2 && memeq(answer, "ok", 2);
+		close(job->fd);
+	}
+	if (job->pid > 0)
+	{
+		while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR)
+		{
+		}
+		job->ok = job->ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	if (!job->ok)
+	{
+		DBG1(DBG_CFG, "elastic: the steering hook %s failed", job->hook);
 		return -1;
 	}
-	return (int)(now_ms() - start);
+	return (int)(now_ms() - job->start);
+}
+
+int elastic_steer(const char *hook, elastic_store_t *store, uint32_t *ids, size_t count)
+{
+	steer_job_t job;
+
+	steer_begin(&job, hook, store, ids, count);
+	return steer_end(&job);
 }
 
 char *elastic_takeover(elastic_store_t *store, elastic_listener_t *listener, const char *dead,
 					   const char *live, uint64_t margin, const char *steer, char **report)
 {
-	uint32_t *ids, *done;
+	uint32_t *ids;
 	uint64_t start = now_ms(), activated_ms;
 	char *err = NULL;
 	int n, i, ok = 0, steer_ms;
+	steer_job_t job;
 
 	n = elastic_store_takeover_set(store, dead, live, &ids, &err);
 	if (n < 0)
 	{
 		return err;
 	}
-	done = calloc(n + 1, sizeof(uint32_t));
+	/* the owner is gone: move the traffic while the VPNs are being activated (what arrives
+	 * before a VPN's policies are in is dropped, as it would be without this overlap) */
+	steer_begin(&job, steer, store, (uint32_t*)ids, n);
 	for (i = 0; i < n; i++)
 	{
 		err = elastic_activate(store, listener, ids[i], NULL, 0, margin);
@@ -162,10 +197,10 @@ char *elastic_takeover(elastic_store_t *store, elastic_listener_t *listener, con
 			free(err);
 			continue;
 		}
-		done[ok++] = ids[i];
+		ok++;
 	}
 	activated_ms = now_ms() - start;
-	steer_ms = elastic_steer(steer, store, done, ok);
+	steer_ms = steer_end(&job);
 	DBG1(DBG_CFG, "elastic: took over %d of %d VPNs of %s in %llu ms (steering %d ms)", ok, n,
 		 dead, (unsigned long long)activated_ms, steer_ms);
 	if (asprintf(report, "activated %d failed %d activate_ms %llu steer_ms %d\n", ok, n - ok,
@@ -173,7 +208,6 @@ char *elastic_takeover(elastic_store_t *store, elastic_listener_t *listener, con
 	{
 		*report = NULL;
 	}
-	free(done);
 	free(ids);
 	return NULL;
 }

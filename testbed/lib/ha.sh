@@ -70,12 +70,18 @@ ha_daemons_start() {
 	echo $! >"$CHARON_RUN/$n/heartbeatd.pid"
 }
 
-# ha_kill NODE: kill -9 of every process of a gateway (charon, syncd, heartbeatd).
+# ha_kill NODE [host]: kill -9 of every process of a gateway (charon, syncd, heartbeatd); with
+# "host" its links go down at the same moment (the machine died: its kernel forwards nothing).
 ha_kill() {
-	local f
+	local f pids=
 	for f in charon syncd heartbeatd; do
-		[ -f "$CHARON_RUN/$1/$f.pid" ] && kill -9 "$(cat "$CHARON_RUN/$1/$f.pid")" 2>/dev/null || true
+		[ -f "$CHARON_RUN/$1/$f.pid" ] && pids+=" $(cat "$CHARON_RUN/$1/$f.pid")"
 	done
+	kill -9 $pids 2>/dev/null || true
+	if [ "${2:-}" = host ]; then
+		ip -n $1 link set eth-rf down
+		ip -n $1 link set eth-rb down
+	fi
 }
 
 ha_cleanup() {
@@ -111,7 +117,7 @@ ha_start() {
 	cluster_start ha_plugin_conf
 	trap 'ha_cleanup; charon_cleanup $TOPOLOGY_EUS $TOPOLOGY_SGS' EXIT
 	# the long-running steering helper (no process start on the failover's critical path)
-	"$ELASTIC_REPO/testbed/tools/steerd.py" "$CHARON_RUN/steer.sock" &
+	chrt -r 40 "$ELASTIC_REPO/testbed/tools/steerd.py" "$CHARON_RUN/steer.sock" &
 	echo $! >"$CHARON_RUN/steerd.pid"
 	ns_create wit
 	ns_link rf eth-wit 198.51.100.253/30 wit eth-rf 198.51.100.254/30
@@ -142,3 +148,32 @@ ha_role() { ctl "$1" list 2>/dev/null | awk '/ike-id/ { gsub(",", ""); for (i = 
 
 # ha_oseq NODE: outbound sequence number of the EU's VPN's first CHILD_SA as NODE holds it.
 ha_oseq() { ctl "$1" list 2>/dev/null | awk '/spi_in/ { for (i = 1; i <= NF; i++) if ($i == "oseq") { v = $(i + 1); gsub(",", "", v); print v; exit } }'; }
+
+# ha_restart NODE: a killed gateway comes back (kernel state as after a reboot), all daemons.
+ha_restart() {
+	ip -n $1 xfrm state flush && ip -n $1 xfrm policy flush
+	ip -n $1 link set eth-rf up && ip -n $1 link set eth-rb up
+	ip -n $1 route replace default via "$(topology_sg_addrs $1 | awk '{ print $3 }')"
+	ip -n $1 route replace 10.2.0.0/24 via "$(topology_sg_addrs $1 | awk '{ print $4 }')"
+	charon_start $1 $1 "install_routes = no
+		plugins { elastic { node = $1
+			$(ha_plugin_conf $1) } }"
+	swanctl_load $1 "$(swanctl_conf_cluster_sg)"
+	ha_daemons_start $1
+}
+
+# ha_heartbeat_restart: every heartbeatd again, with the current HA_INTERVAL/HA_MISSES.
+ha_heartbeat_restart() {
+	local n ns
+	for n in $TOPOLOGY_SGS w1; do
+		kill "$(cat "$CHARON_RUN/$n/heartbeatd.pid")" 2>/dev/null || true
+	done
+	sleep 0.2
+	for n in $TOPOLOGY_SGS w1; do
+		ns=$n
+		[ $n = w1 ] && ns=wit
+		ha_conf $n >"$CHARON_RUN/$n/elastic.conf"
+		ip netns exec $ns chrt -r 50 "$HEARTBEATD" --config "$CHARON_RUN/$n/elastic.conf" >>"$CHARON_RUN/$n/heartbeatd.log" 2>&1 &
+		echo $! >"$CHARON_RUN/$n/heartbeatd.pid"
+	done
+}
