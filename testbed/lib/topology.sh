@@ -1,4 +1,5 @@
-# Test and demo topologies and their swanctl configurations.
+# Test and demo topologies and their swanctl configurations. POSIX sh: `elasticctl transfer
+# --steer` sources it with sh.
 # EU (end user) 192.0.2.2, inner 10.1.0.1  <->  SG (gateway) 192.0.2.1, protected net 10.2.0.0/24.
 
 topology_eu_sg() {
@@ -68,24 +69,26 @@ swanctl_conf_eu() {
 # 100+K in rf that sends the cluster IP to it: the steering hook moves one EU at a time with a
 # source rule into that table (testbed/steer-hook); topology_steer moves everything.
 topology_cluster() {
-	local n=${1:-2} k sg up down rfa rba
+	local n=${1:-2} k sg up down rfa rba eu inner
 	TOPOLOGY_SGS=
-	for k in $(seq "$n"); do TOPOLOGY_SGS+="sg$k "; done
+	for k in $(seq "$n"); do TOPOLOGY_SGS="$TOPOLOGY_SGS sg$k"; done
 	TOPOLOGY_EUS=eu
-	for k in $(seq 2 "${CLUSTER_EUS:-1}"); do TOPOLOGY_EUS+=" eu$k"; done
+	for k in $(seq 2 "${CLUSTER_EUS:-1}"); do TOPOLOGY_EUS="$TOPOLOGY_EUS eu$k"; done
 	ns_create $TOPOLOGY_EUS rf $TOPOLOGY_SGS rb
 	ns_link eu eth0 192.0.2.2/24 rf eth-eu 192.0.2.254/24
 	ip -n eu addr add 10.1.0.1/32 dev lo
 	ip -n eu route add default via 192.0.2.254 src 192.0.2.2
 	for k in $(seq 2 "${CLUSTER_EUS:-1}"); do
-		read -r eu inner rfa < <(topology_eu_addrs eu$k)
+		set -- $(topology_eu_addrs eu$k)
+		eu=$1 inner=$2 rfa=$3
 		ns_link eu$k eth0 $eu/30 rf eth-eu$k $rfa/30
 		ip -n eu$k addr add $inner/32 dev lo
 		ip -n eu$k route add default via $rfa src $eu
 	done
 	ip -n rb addr add 10.2.0.1/24 dev lo
 	for sg in $TOPOLOGY_SGS; do
-		read -r up down rfa rba < <(topology_sg_addrs $sg)
+		set -- $(topology_sg_addrs $sg)
+		up=$1 down=$2 rfa=$3 rba=$4
 		ns_link rf eth-$sg $rfa/30 $sg eth-rf $up/30
 		ns_link $sg eth-rb $down/30 rb eth-$sg $rba/30
 		ip -n $sg addr add 203.0.113.1/32 dev lo
@@ -121,8 +124,9 @@ topology_eu_addrs() {
 # topology_steer sgK: send the cluster IP's traffic (and the return path) to that gateway;
 # both routers at once, so that the switch takes one process start, not three.
 topology_steer() {
-	local up down rfa rba
-	read -r up down rfa rba < <(topology_sg_addrs "$1")
+	local up down
+	set -- $(topology_sg_addrs "$1")
+	up=$1 down=$2
 	ip -n rf route replace 203.0.113.1/32 via $up &
 	local rf=$!
 	printf 'route replace 10.1.0.0/16 via %s\nroute replace 192.0.2.0/24 via %s\n' $down $down |
@@ -141,8 +145,9 @@ swanctl_conf_cluster_sg() {
 # "sgnat" is the same with UDP encapsulation forced (NAT-T). swanctl_conf_cluster_eu [euK]: the
 # configuration of EU K (its own addresses and identity).
 swanctl_conf_cluster_eu() {
-	local conf eu inner rfa k=${1:-eu}
-	read -r eu inner rfa < <(topology_eu_addrs $k)
+	local conf eu inner k=${1:-eu}
+	set -- $(topology_eu_addrs $k)
+	eu=$1 inner=$2
 	conf=$(swanctl_conf_eu | sed "s/remote_addrs = 192.0.2.1/remote_addrs = 203.0.113.1\n\t\tdpd_delay = 2s/;
 		s/local_addrs = 192.0.2.2/local_addrs = $eu/; s/eu@example.net/$k@example.net/; s#10.1.0.1/32#$inner/32#")
 	printf '%s\n' "$conf" | sed '$d'

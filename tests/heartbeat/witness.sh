@@ -80,5 +80,6 @@ kill -CONT "$(hb_pid "$d" w1)"
 wait_for "$d" sg1 "^node sg1 state ready" 5 || fail "sg1 did not regain its lease"
 sleep 0.2
 cmds=$(awk '{ print $2 }' "$d/sg1.cmds" | tr '\n' ' ')
-[ "$cmds" = "takeover fence unfence " ] || fail "sg1 sent '$cmds', expected 'takeover fence unfence'"
+# (a loaded machine may add fence/unfence pairs: a lease lost and regained; never a drop)
+printf '%s' "$cmds" | grep -Eq '^takeover (fence unfence )+$' || fail "sg1 sent '$cmds', expected 'takeover fence unfence'"
 pass "witness frozen: sg1 (alone) fenced; witness back: sg1 unfenced (nobody declared it down)"

@@ -59,8 +59,30 @@ ha_heartbeat_restart
 for i in $(seq 100); do ha_all_ready && break; sleep 0.1; done
 one_run 20 flood
 
+# Takeover at scale: N passive VPNs generated from the live one (tests/tools/ctxgen), owned by a
+# gateway "sg9" that does not exist, imported passive on the current alternate, then taken over
+# in one command (what heartbeatd sends), timed from the client's side.
+owner=sg1 alt=sg2
+[ "$(ha_role sg2)" = active ] && owner=sg2 alt=sg1
+ctl $owner export --ike rw --out "$CHARON_RUN/tmpl"
+first=1
+: >"$CHARON_RUN/scale"
+for count in ${TAKEOVER_COUNTS:-1000 10000}; do
+	dir=$CHARON_RUN/gen$count
+	mkdir -p "$dir"
+	"$ELASTIC_BUILD/tests/ctxgen" "$CHARON_RUN/tmpl" sg9 $first $count "$dir"
+	t0=$(date +%s.%N)
+	for f in "$dir"/ctx-*; do ctl $alt import --mode passive "$f" >/dev/null; done
+	t1=$(date +%s.%N)
+	rep=$(ctl $alt takeover --node sg9 --live $alt=1)
+	t2=$(date +%s.%N)
+	echo "$count $(awk -v a=$t0 -v b=$t1 -v c=$t2 'BEGIN { printf "%.3f %.3f", b - a, c - b }') $rep" | tee -a "$CHARON_RUN/scale"
+	rm -rf "$dir"
+	first=$((first + count))
+done
+
 # columns: interval kind max_gap_ms probe_lost ping_lost replay_errors activate_ms steer_ms
-python3 - "$rec" "$out" "$HA_MISSES" <<'PY'
+python3 - "$rec" "$out" "$HA_MISSES" "$CHARON_RUN/scale" <<'PY'
 import json, statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 def col(rs, i): return [float(r[i]) for r in rs if len(r) > i]
@@ -80,8 +102,19 @@ res = {
     "steer_ms": summ(col(rows, 7)),
     "takeover_1k_s": None,
     "takeover_10k_s": None,
+    "takeover_scale": [],
     "runs": [dict(zip(["interval_ms", "kind", "max_gap_ms", "probe_lost", "ping_lost", "replay_errors", "activate_ms", "steer_ms"], r)) for r in rows],
 }
+# scale lines: count import_s takeover_s activated N failed M activate_ms A steer_ms S
+for l in open(sys.argv[4]):
+    f = l.split()
+    if len(f) < 11:
+        continue
+    row = {"vpns": int(f[0]), "import_passive_s": float(f[1]), "takeover_s": float(f[2]), "activated": int(f[4]),
+           "failed": int(f[6]), "activate_ms": int(f[8]), "steer_ms": int(f[10]), "live_eus": 1}
+    res["takeover_scale"].append(row)
+    if row["vpns"] == 1000: res["takeover_1k_s"] = row["takeover_s"]
+    if row["vpns"] == 10000: res["takeover_10k_s"] = row["takeover_s"]
 json.dump(res, open(sys.argv[2], "w"), indent=2)
 print(json.dumps(res, indent=2))
 PY
