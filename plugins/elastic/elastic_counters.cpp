@@ -65,7 +65,10 @@ std::string write_counters(const v1::IkeSa& ike, const v1::ChildSa& c, uint64_t 
   auto out = rep->read(out_id(ike, c));
   if (!out) return out.error().message;
   if (out->esn && margin >= (uint64_t{1} << 31)) return "margin " + std::to_string(margin) + " too large for ESN";
-  const uint64_t want = oseq64(c.replay_out()) + margin;
+  uint64_t want;
+  if (__builtin_add_overflow(oseq64(c.replay_out()), margin, &want))
+    return "outbound sequence number " + std::to_string(oseq64(c.replay_out())) + " + margin " +
+           std::to_string(margin) + " overflows";
   if (want > out->replay.oseq64()) {
     xfrm::ReplayState st = out->replay;
     st.oseq = static_cast<uint32_t>(want);

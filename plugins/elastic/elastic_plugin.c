@@ -17,7 +17,6 @@
 #define ELASTIC_SOCKET "unix://" IPSEC_PIDDIR "/charon.elastic"
 
 /** Defaults of the takeover margin rule (docs/ha.md). */
-#define ELASTIC_COUNTER_THRESHOLD 1024
 #define ELASTIC_MAX_PPS 1000000
 #define ELASTIC_SYNC_LATENCY_MS 100
 #define ELASTIC_DETECTION_MS 100

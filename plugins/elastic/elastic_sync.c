@@ -2,6 +2,7 @@
 #include "elastic_import.h"
 #include "elastic_synclink.h"
 #include "elastic_counterwatch.h"
+#include "elastic_takeover.h"
 
 #include <daemon.h>
 #include <threading/thread.h>
@@ -10,11 +11,6 @@
 #define KIND_UPSERT 1
 #define KIND_COUNTERS 2
 #define KIND_DELETE 3
-
-/** Kernel counter reports: every this many sequence numbers... */
-#define ELASTIC_COUNTER_THRESHOLD 1024
-/** ...and at this interval (ms) while an SA's counters move. */
-#define ELASTIC_COUNTER_INTERVAL_MS 100
 
 typedef struct private_elastic_sync_t private_elastic_sync_t;
 
@@ -63,16 +59,18 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 	role = uid ? elastic_store_role(this->store, uid) : -1;
 	if (role == ELASTIC_ROLE_ACTIVE || role == ELASTIC_ROLE_FENCED)
 	{
-		if (epoch > elastic_store_epoch(this->store, uid))
-		{	/* another gateway took this VPN over (we were cut off, not dead): two gateways
-			 * must never send on one SA, so stop here at once */
-			DBG1(DBG_CFG, "elastic: VPN %s was taken over by %s (epoch %llu): dropping it here",
-				 vpn_id, origin, (unsigned long long)epoch);
-			drop_local(this, uid);
+		if (epoch <= elastic_store_epoch(this->store, uid))
+		{	/* owned here: a replica of it can only be older */
+			goto out;
 		}
-		/* else owned here: a replica of it can only be older */
+		/* another gateway took this VPN over (we were cut off, not dead): two gateways must
+		 * never send on one SA, so stop here at once; the replica is then held passive */
+		DBG1(DBG_CFG, "elastic: VPN %s was taken over by %s (epoch %llu): dropping it here",
+			 vpn_id, origin, (unsigned long long)epoch);
+		drop_local(this, uid);
+		uid = 0;
 	}
-	else if (uid && kind == KIND_DELETE)
+	if (uid && kind == KIND_DELETE)
 	{
 		drop_local(this, uid);
 		DBG1(DBG_CFG, "elastic: VPN %s deleted on its owner, passive copy dropped", vpn_id);
@@ -94,6 +92,7 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 			}
 		}
 	}
+out:
 	free(vpn_id);
 	free(origin);
 }

@@ -12,6 +12,12 @@
 #include "elastic_listener.h"
 #include "elastic_store.h"
 
+/** Kernel counter reports (charon.plugins.elastic.counters.*): every this many sequence
+ * numbers, and at this interval while an SA's counters move; the threshold is also the margin
+ * rule's. */
+#define ELASTIC_COUNTER_THRESHOLD 1024
+#define ELASTIC_COUNTER_INTERVAL_MS 100
+
 /**
  * safety * (threshold + max_pps * (latency_ms + detection_ms) / 1000), at least floor, into
  * *margin; a malloc'ed error text if it overflows (docs/ha.md derives the rule).
