@@ -79,12 +79,7 @@ fi
 expect_eq "EU XfrmInStateSeqError still unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
 
 echo "--- sg1 restarts and rejoins: it becomes the VPN's alternate again"
-ip -n sg1 xfrm state flush && ip -n sg1 xfrm policy flush  # what a reboot leaves of the kernel's
-charon_start sg1 sg1 "install_routes = no
-	plugins { elastic { node = sg1
-		$(ha_plugin_conf sg1) } }"
-swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
-ha_daemons_start sg1
+ha_restart sg1  # its kernel state as after a reboot, charon, syncd, heartbeatd
 for i in $(seq 300); do [ "$(ha_role sg1)" = passive ] && break; sleep 0.05; done
 expect_eq "sg1 holds the VPN (owned by sg2 now) passive" "$(ha_role sg1)" passive
 ha_all_ready || { ha_status sg1; fail "sg1 did not rejoin"; }

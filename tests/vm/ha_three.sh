@@ -74,12 +74,7 @@ expect_eq "no EU renegotiated (same IKE_SAs)" \
 	"$(for e in $TOPOLOGY_EUS; do swanctl_in $e --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; done)" "$spis"
 
 echo "--- sg1 restarts and rejoins"
-ip -n sg1 xfrm state flush && ip -n sg1 xfrm policy flush  # what a reboot leaves of the kernel's
-charon_start sg1 sg1 "install_routes = no
-	plugins { elastic { node = sg1
-		$(ha_plugin_conf sg1) } }"
-swanctl_load sg1 "$(swanctl_conf_cluster_sg)"
-ha_daemons_start sg1
+ha_restart sg1  # its kernel state as after a reboot, charon, syncd, heartbeatd
 for i in $(seq 100); do ha_all_ready && covered && [ -n "$(ctl sg1 list)" ] && break; sleep 0.1; done
 vpn_roles
 ha_all_ready || fail "sg1 did not rejoin"
