@@ -123,12 +123,24 @@ ha_start() {
 	ns_link rf eth-wit 198.51.100.253/30 wit eth-rf 198.51.100.254/30
 	ip -n wit route add default via 198.51.100.253
 	for n in $TOPOLOGY_SGS w1; do ha_daemons_start $n; done
+	ha_warm_neighbours
 	for i in $(seq 300); do
 		ha_all_ready && return 0
 		sleep 0.05
 	done
 	for n in $TOPOLOGY_SGS w1; do echo "--- $n"; ha_status $n; tail -5 "$CHARON_RUN/$n/heartbeatd.log"; done
 	die "the cluster's heartbeats did not converge"
+}
+
+# The routers know every gateway's link address before a failover (as on a real network, where
+# neighbour entries stay fresh): the first packets after a steering flip do not wait for ARP.
+ha_warm_neighbours() {
+	local sg
+	for sg in $TOPOLOGY_SGS; do
+		set -- $(topology_sg_addrs $sg)
+		ip netns exec rf ping -c 1 -W 1 $1 >/dev/null 2>&1 || true
+		ip netns exec rb ping -c 1 -W 1 $2 >/dev/null 2>&1 || true
+	done
 }
 
 ha_status() { "$HEARTBEATD" --status "$CHARON_RUN/$1/heartbeatd.sock" 2>/dev/null; }
