@@ -42,6 +42,14 @@ out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 expect_match "the EU is served by sg1" "$out" ' 0% packet loss'
 
 echo "--- 2. sg1 is cut off from the cluster (its data path stays up)"
+# What each gateway sends on the SA towards the EU, captured in the front router on its link.
+spi_out=$(ctl sg1 list | awk '/spi_out/ { for (i = 1; i <= NF; i++) if ($i == "spi_out") { print $(i + 1); exit } }' | tr -d ,)
+for sg in sg1 sg2; do
+	ip netns exec rf tcpdump -i eth-$sg -n -tt -l -U "esp and dst host 192.0.2.2 and ip[20:4] = 0x$spi_out" \
+		>"$CHARON_RUN/esp-$sg.txt" 2>/dev/null &
+	echo $! >"$CHARON_RUN/tcpdump-$sg.pid"
+done
+sleep 1
 block_between 198.51.100.2 198.51.100.254
 for i in $(seq 100); do [ "$(ha_role sg2)" = active ] && break; sleep 0.05; done
 expect_eq "sg2 took the VPN over" "$(ha_role sg2)" active
@@ -51,12 +59,21 @@ fenced=$(grep -E 'elastic: fenced [1-9]' "$CHARON_RUN/sg1/charon.log" | tail -1 
 took=$(grep -E 'elastic: took over [1-9]' "$CHARON_RUN/sg2/charon.log" | tail -1 | ms_of)
 echo "sg1 fenced at ${fenced} ms, sg2 took over at ${took} ms (charon logs, one VM clock)"
 expect_ge "sg1 fenced before sg2 took over (by ms)" $((took - fenced)) 1
-spi_out=$(ctl sg1 list | awk '/spi_out/ { for (i = 1; i <= NF; i++) if ($i == "spi_out") { print $(i + 1); exit } }' | tr -d ,)
 p1=$(xfrm_packets sg1 0x$spi_out)
 sleep 1
 expect_eq "sg1's outbound SA sent nothing after the fence (its data path is up)" "$(xfrm_packets sg1 0x$spi_out)" "$p1"
 out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 expect_match "the EU is served by sg2" "$out" ' 0% packet loss'
+for sg in sg1 sg2; do kill "$(cat "$CHARON_RUN/tcpdump-$sg.pid")" 2>/dev/null || true; done
+sleep 0.5
+last1=$(grep -Eo '^[0-9]+\.[0-9]+' "$CHARON_RUN/esp-sg1.txt" | tail -n 1) first2=$(grep -Eo '^[0-9]+\.[0-9]+' "$CHARON_RUN/esp-sg2.txt" | head -n 1)
+tail -n 2 "$CHARON_RUN/esp-sg1.txt"
+echo "on the wire (SPI 0x$spi_out): sg1 sent $(wc -l <"$CHARON_RUN/esp-sg1.txt") packets, the last at $last1; sg2 sent $(wc -l <"$CHARON_RUN/esp-sg2.txt"), the first at $first2"
+expect_ge "sg1 sent on the SA before the partition" "$(wc -l <"$CHARON_RUN/esp-sg1.txt")" 1
+expect_ge "sg2 sent on the SA after the takeover" "$(wc -l <"$CHARON_RUN/esp-sg2.txt")" 1
+awk -v a="$last1" -v b="$first2" 'BEGIN { exit !(a != "" && b != "" && a + 0 < b + 0) }' ||
+	fail "two gateways sent on one SA: sg1's last packet $last1 is not before sg2's first $first2"
+pass "never two senders: sg1's last ESP packet on the SA precedes sg2's first (captures in the front router)"
 
 echo "--- 3. the partition heals"
 ip netns exec rf nft delete table inet part
