@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "elastic/placement.h"
 #include "elastic/secure.h"
 
 namespace elastic::hb {
@@ -129,14 +130,9 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
   if (c.node.size() > 64) return bad(s, "elastic.node", "name longer than 64 characters");
 
   const std::string r = s.get("elastic.cluster.replicas", "1");
-  if (r == "all") {
-    c.replicas = std::numeric_limits<size_t>::max();
-  } else {
-    char* end = nullptr;
-    long n = std::strtol(r.c_str(), &end, 10);
-    if (*end || n < 1) return bad(s, "elastic.cluster.replicas", "'" + r + "': expected a number >= 1 or 'all'");
-    c.replicas = static_cast<size_t>(n);
-  }
+  auto replicas = sync::parse_replicas(r);
+  if (!replicas) return bad(s, "elastic.cluster.replicas", "'" + r + "': " + replicas.error().message);
+  c.replicas = *replicas;
 
   for (const auto& k : s.keys(kSection))
     if (!kKnownKeys.count(k)) return bad(s, std::string(kSection) + "." + k, "unknown key");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <limits>
 
 namespace elastic::sync {
 namespace {
@@ -41,6 +43,14 @@ std::vector<std::string> alternates(const std::string& vpn_id, const std::string
   std::vector<std::string> out;
   for (size_t i = 0; i < scored.size() && i < k; ++i) out.push_back(scored[i].second);
   return out;
+}
+
+Result<size_t> parse_replicas(const std::string& text) {
+  if (text == "all") return std::numeric_limits<size_t>::max();
+  char* end = nullptr;
+  const long n = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || n < 1) return make_error("expected a number >= 1 or 'all'");
+  return static_cast<size_t>(n);
 }
 
 }  // namespace elastic::sync

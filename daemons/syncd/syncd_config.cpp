@@ -52,14 +52,9 @@ Result<SyncdConfig> load_syncd_config(const Settings& s) {
     c.listen_port = hp->second;
   }
   const std::string r = s.get("elastic.cluster.replicas", "1");
-  if (r == "all") {
-    c.replicas = std::numeric_limits<size_t>::max();
-  } else {
-    char* end = nullptr;
-    long n = std::strtol(r.c_str(), &end, 10);
-    if (*end || n < 1) return make_error("elastic.cluster.replicas = '" + r + "': expected a number >= 1 or 'all'");
-    c.replicas = static_cast<size_t>(n);
-  }
+  auto replicas = parse_replicas(r);
+  if (!replicas) return make_error("elastic.cluster.replicas = '" + r + "': " + replicas.error().message);
+  c.replicas = *replicas;
   c.socket = s.get("elastic.syncd.socket", "/run/elastic/syncd.sock");
   c.ca = s.get("elastic.syncd.tls.ca");
   c.cert = s.get("elastic.syncd.tls.cert");

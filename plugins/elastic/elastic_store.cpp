@@ -35,12 +35,9 @@ char* dup_error(const std::string& s) {
   return strdup(s.c_str());
 }
 
-using Clock = std::chrono::steady_clock;
-
 struct Entry {
   std::string vpn_id;
-  std::string origin;               // the node that owns it (this node for active VPNs)
-  Clock::time_point counters_at{};  // passive: last refresh from the owner
+  std::string origin;  // the node that owns it (this node for active VPNs)
   uint64_t epoch = 1;
   uint64_t version = 0;
   elastic_role_t role = ELASTIC_ROLE_ACTIVE;
@@ -72,6 +69,30 @@ void merge_in(v1::ReplayState& have, const v1::ReplayState& got) {
   if (elastic::plugin::seq64(got) > elastic::plugin::seq64(have)) have = got;
 }
 
+// Keeps, per CHILD_SA (by inbound SPI), the further-along replay states of `from` in `into`.
+void merge_counters(v1::VpnContext& into, const v1::VpnContext& from) {
+  for (auto& c : *into.mutable_ike_sa()->mutable_child_sas())
+    for (const auto& o : from.ike_sa().child_sas())
+      if (o.spi_in() == c.spi_in()) {
+        merge_out(*c.mutable_replay_out(), o.replay_out());
+        merge_in(*c.mutable_replay_in(), o.replay_in());
+      }
+}
+
+// A malloc'ed copy of bytes for the C side.
+void bytes_out(const std::string& bytes, unsigned char** out, size_t* len) {
+  *out = static_cast<unsigned char*>(malloc(bytes.size()));
+  std::memcpy(*out, bytes.data(), bytes.size());
+  *len = bytes.size();
+}
+
+// A malloc'ed array of IKE_SA uids for the C side (one spare slot: never malloc(0)); the count.
+size_t ids_out(const std::vector<uint32_t>& ids, uint32_t** out) {
+  *out = static_cast<uint32_t*>(malloc(sizeof(uint32_t) * (ids.size() + 1)));
+  std::copy(ids.begin(), ids.end(), *out);
+  return ids.size();
+}
+
 uint64_t now_us() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -95,7 +116,8 @@ struct elastic_store_t {
   std::map<uint32_t, std::pair<uint32_t, uint32_t>> mids;
   void (*observer)(void*, uint32_t) = nullptr;
   void* observer_data = nullptr;
-  // Kernel SA (sa_key) -> IKE_SA uid and direction, for counter events; rebuilt when stale.
+  // Kernel SA (sa_key) -> IKE_SA uid and direction, for counter events; rebuilt when `gen`
+  // moved, i.e. when a VPN's SAs may have changed (snapshot, rekey, import, removal).
   std::unordered_map<std::string, std::pair<uint32_t, bool>> sa_index;
   uint64_t gen = 0, index_gen = ~uint64_t{0};
   void reindex() {
@@ -112,7 +134,6 @@ struct elastic_store_t {
   }
   // Tells the sync link that a VPN owned here changed (called with mu held; it only queues).
   void changed(uint32_t uid, const Entry& e) {
-    ++gen;
     if (observer && e.role == ELASTIC_ROLE_ACTIVE) observer(observer_data, uid);
   }
 
@@ -238,15 +259,11 @@ void elastic_store_update(elastic_store_t* s, uint32_t ike_uid, elastic_ctx_t* s
         c.set_initiator(old.initiator());
       }
   }
-  for (auto& c : *ike->mutable_child_sas())  // counters reported meanwhile are newer
-    for (const auto& old : e.ctx.ike_sa().child_sas())
-      if (old.spi_in() == c.spi_in()) {
-        merge_out(*c.mutable_replay_out(), old.replay_out());
-        merge_in(*c.mutable_replay_in(), old.replay_in());
-      }
+  merge_counters(snap->msg, e.ctx);  // counters reported meanwhile are newer
   elastic::wipe_keys(e.ctx);
   e.ctx = std::move(snap->msg);
   ++e.version;
+  ++s->gen;
   elastic_ctx_destroy(snap);
   s->changed(ike_uid, e);
 }
@@ -282,7 +299,6 @@ void elastic_store_adopt(elastic_store_t* s, uint32_t ike_uid, const char* vpn_i
   Entry& e = s->vpns[ike_uid];
   e.vpn_id = vpn_id;
   e.origin = origin;
-  e.counters_at = Clock::now();
   ++s->gen;
   e.epoch = epoch;
   e.version = version;
@@ -316,13 +332,7 @@ void elastic_store_set_observer(elastic_store_t* s, void (*cb)(void*, uint32_t),
 }
 
 size_t elastic_store_owned(elastic_store_t* s, uint32_t** ids) {
-  std::lock_guard lock(s->mu);
-  std::vector<uint32_t> out;
-  for (const auto& [uid, e] : s->vpns)
-    if (e.role == ELASTIC_ROLE_ACTIVE) out.push_back(uid);
-  *ids = static_cast<uint32_t*>(malloc(sizeof(uint32_t) * (out.size() + 1)));
-  std::copy(out.begin(), out.end(), *ids);
-  return out.size();
+  return elastic_store_with_role(s, ELASTIC_ROLE_ACTIVE, ids);
 }
 
 uint32_t elastic_store_find_vpn(elastic_store_t* s, const char* vpn_id) {
@@ -363,14 +373,8 @@ int elastic_store_refresh_passive(elastic_store_t* s, uint32_t ike_uid, const vo
     } else if (env->kind() == v1::ENVELOPE_KIND_UPSERT && sa_signature(env->context()) == sa_signature(e.ctx)) {
       v1::VpnContext old = std::move(e.ctx);
       e.ctx = std::move(*env->mutable_context());
-      for (auto& c : *e.ctx.mutable_ike_sa()->mutable_child_sas()) {
-        c.clear_unique_id();  // the origin's
-        for (const auto& o : old.ike_sa().child_sas())
-          if (o.spi_in() == c.spi_in()) {  // a counters envelope may have been newer
-            merge_out(*c.mutable_replay_out(), o.replay_out());
-            merge_in(*c.mutable_replay_in(), o.replay_in());
-          }
-      }
+      for (auto& c : *e.ctx.mutable_ike_sa()->mutable_child_sas()) c.clear_unique_id();  // the origin's
+      merge_counters(e.ctx, old);  // a counters envelope may have been newer
       elastic::wipe_keys(old);
       result = 1;
     } else {
@@ -379,7 +383,6 @@ int elastic_store_refresh_passive(elastic_store_t* s, uint32_t ike_uid, const vo
     if (result == 1) {
       e.epoch = env->epoch(), e.version = env->version();
       e.origin = env->origin_node();
-      e.counters_at = Clock::now();
     }
   }
   elastic::wipe_keys(*env);
@@ -442,9 +445,7 @@ bool elastic_store_take_delete(elastic_store_t* s, unsigned char** out, size_t* 
   if (s->deletes.empty()) return false;
   std::string bytes = elastic::encode_envelope(s->deletes.front());
   s->deletes.erase(s->deletes.begin());
-  *out = static_cast<unsigned char*>(malloc(bytes.size()));
-  std::memcpy(*out, bytes.data(), bytes.size());
-  *len = bytes.size();
+  bytes_out(bytes, out, len);
   return true;
 }
 
@@ -505,9 +506,7 @@ char* elastic_store_export(elastic_store_t* s, uint32_t ike_uid, unsigned char**
   }
   std::string bytes = elastic::encode_envelope(env);
   elastic::wipe_keys(env);
-  *out = static_cast<unsigned char*>(malloc(bytes.size()));
-  std::memcpy(*out, bytes.data(), bytes.size());
-  *len = bytes.size();
+  bytes_out(bytes, out, len);
   elastic::secure_wipe(bytes);
   return nullptr;
 }
@@ -605,9 +604,7 @@ char* elastic_store_counters(elastic_store_t* s, uint32_t ike_uid, unsigned char
     }
   }
   std::string bytes = elastic::encode_envelope(env);
-  *out = static_cast<unsigned char*>(malloc(bytes.size()));
-  std::memcpy(*out, bytes.data(), bytes.size());
-  *len = bytes.size();
+  bytes_out(bytes, out, len);
   return nullptr;
 }
 
@@ -615,7 +612,6 @@ void elastic_store_set_role(elastic_store_t* s, uint32_t ike_uid, elastic_role_t
   std::lock_guard lock(s->mu);
   if (auto it = s->vpns.find(ike_uid); it != s->vpns.end()) {
     it->second.role = role;
-    ++s->gen;
   }
 }
 
@@ -624,9 +620,7 @@ size_t elastic_store_with_role(elastic_store_t* s, elastic_role_t role, uint32_t
   std::vector<uint32_t> out;
   for (const auto& [uid, e] : s->vpns)
     if (e.role == role) out.push_back(uid);
-  *ids = static_cast<uint32_t*>(malloc(sizeof(uint32_t) * (out.size() + 1)));
-  std::copy(out.begin(), out.end(), *ids);
-  return out.size();
+  return ids_out(out, ids);
 }
 
 int elastic_store_takeover_set(elastic_store_t* s, const char* dead, const char* live, uint32_t** ids, char** err) {
@@ -642,9 +636,7 @@ int elastic_store_takeover_set(elastic_store_t* s, const char* dead, const char*
     auto first = elastic::sync::alternates(e.vpn_id, dead, *members, 1);
     if (!first.empty() && first.front() == s->node) out.push_back(uid);
   }
-  *ids = static_cast<uint32_t*>(malloc(sizeof(uint32_t) * (out.size() + 1)));
-  std::copy(out.begin(), out.end(), *ids);
-  return static_cast<int>(out.size());
+  return static_cast<int>(ids_out(out, ids));
 }
 
 char* elastic_store_steer_line(elastic_store_t* s, uint32_t ike_uid) {
@@ -653,26 +645,17 @@ char* elastic_store_steer_line(elastic_store_t* s, uint32_t ike_uid) {
   if (it == s->vpns.end()) return nullptr;
   const auto& ike = it->second.ctx.ike_sa();
   std::string nets;
-  for (const auto& c : ike.child_sas())
-    for (const auto& ts : c.remote_ts()) {
-      const std::string net = elastic::plugin::format_range(ts.from_address(), ts.to_address());
-      if (nets.find(net) == std::string::npos) nets += (nets.empty() ? "" : ",") + net;
-    }
-  for (const auto& vip : ike.remote_virtual_ips()) {
-    const std::string net = elastic::plugin::format_range(vip, vip);
+  auto add = [&nets](const std::string& from, const std::string& to) {
+    const std::string net = elastic::plugin::format_range(from, to);
     if (nets.find(net) == std::string::npos) nets += (nets.empty() ? "" : ",") + net;
-  }
+  };
+  for (const auto& c : ike.child_sas())
+    for (const auto& ts : c.remote_ts()) add(ts.from_address(), ts.to_address());
+  for (const auto& vip : ike.remote_virtual_ips()) add(vip, vip);
   const std::string line = it->second.vpn_id + " " + s->node + " " +
                            elastic::plugin::format_range(ike.remote().address(), ike.remote().address()) + " " +
                            (nets.empty() ? "-" : nets);
   return strdup(line.c_str());
-}
-
-int64_t elastic_store_counters_age_ms(elastic_store_t* s, uint32_t ike_uid) {
-  std::lock_guard lock(s->mu);
-  auto it = s->vpns.find(ike_uid);
-  if (it == s->vpns.end() || it->second.counters_at == Clock::time_point{}) return -1;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->second.counters_at).count();
 }
 
 }  // extern "C"

@@ -179,9 +179,6 @@ int elastic_store_takeover_set(elastic_store_t *store, const char *dead, const c
  */
 char *elastic_store_steer_line(elastic_store_t *store, uint32_t ike_uid);
 
-/** Milliseconds since the passive VPN's counters were last refreshed from its owner, -1 if never. */
-int64_t elastic_store_counters_age_ms(elastic_store_t *store, uint32_t ike_uid);
-
 #ifdef __cplusplus
 }
 #endif

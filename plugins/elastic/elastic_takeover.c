@@ -187,7 +187,7 @@ char *elastic_takeover(elastic_store_t *store, elastic_listener_t *listener, con
 	}
 	/* the owner is gone: move the traffic while the VPNs are being activated (what arrives
 	 * before a VPN's policies are in is dropped, as it would be without this overlap) */
-	steer_begin(&job, steer, store, (uint32_t*)ids, n);
+	steer_begin(&job, steer, store, ids, n);
 	for (i = 0; i < n; i++)
 	{
 		err = elastic_activate(store, listener, ids[i], NULL, 0, margin);

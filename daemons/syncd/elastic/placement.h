@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "elastic/result.h"
+
 namespace elastic::sync {
 
 struct Member {
@@ -20,5 +22,8 @@ std::vector<std::string> alternates(const std::string& vpn_id, const std::string
 
 // The score of one member for one VPN (weighted: -weight / ln(u), u uniform in (0,1)).
 double hrw_score(const std::string& vpn_id, const Member& m);
+
+// elastic.cluster.replicas: a number >= 1, or "all" (SIZE_MAX). The error says what is expected.
+Result<size_t> parse_replicas(const std::string& text);
 
 }  // namespace elastic::sync
