@@ -22,7 +22,7 @@ hb_conf() {
 	  }
 	  heartbeat {
 	    port = $port
-	    interval = 20ms
+	    interval = 50ms
 	    misses = 3
 	    key = $d/hb.key
 	    socket = $d/$node.sock

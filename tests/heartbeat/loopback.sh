@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Three elastic-heartbeatd on 127.0.0.1-3 (interval 20 ms, down after 60 ms), each with a stand-in
+# Three elastic-heartbeatd on 127.0.0.1-3 (interval 50 ms, down after 150 ms), each with a stand-in
 # plugin that logs the commands it gets: a killed node is declared down by both others, each of
 # which sends exactly one takeover; restarted, it rejoins; a frozen node (SIGSTOP) fences itself
 # when it wakes and drops what was taken over; forged, replayed, foreign and malformed datagrams
