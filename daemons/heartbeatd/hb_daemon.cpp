@@ -98,7 +98,7 @@ Result<void> HeartbeatDaemon::start() {
     plugin_ = std::make_unique<ControlClient>(io_, cfg_.plugin_socket);
     if (!cfg_.syncd_socket.empty()) {
       syncd_ = std::make_unique<SyncdLink>(io_, cfg_.syncd_socket);
-      syncd_->update(membership_body());
+      view_changed();
       syncd_->start();
     }
   }
@@ -199,7 +199,8 @@ std::string HeartbeatDaemon::membership_body() const {
 }
 
 void HeartbeatDaemon::view_changed() {
-  if (syncd_) syncd_->update(membership_body());
+  // Epoch 0 is "no view formed yet": syncd keeps its own placement until there is one.
+  if (syncd_ && membership_.epoch() > 0) syncd_->update(membership_body());
 }
 
 void HeartbeatDaemon::handle(const std::vector<Event>& events) {

@@ -189,3 +189,16 @@ ha_heartbeat_restart() {
 		echo $! >"$CHARON_RUN/$n/heartbeatd.pid"
 	done
 }
+
+# ha_probe OUT SECS: start the 1,000/s delivery probe from the EU (output JSON to OUT) in the
+# background, set $probe to its pid and return once it handles SIGUSR1 (is really sending).
+ha_probe() {
+	rm -f "$CHARON_RUN/probe.ready"
+	PROBE_READY="$CHARON_RUN/probe.ready" ip netns exec eu "$ELASTIC_REPO/testbed/tools/probe.py" \
+		send 10.1.0.1 10.2.0.1 7777 1000 "$2" >"$1" &
+	probe=$!
+	local i
+	for i in $(seq 1000); do [ -e "$CHARON_RUN/probe.ready" ] && return 0; sleep 0.01; done
+	echo "ha_probe: the probe did not start within 10 s" >&2
+	return 1
+}

@@ -10,8 +10,9 @@
                                       interruption as both directions saw it), gap_at_s, and the
                                       reorder count.
 A SIGUSR1 to the sender marks "now" (printed as mark_s) so that a test can tell which gap is the
-event's."""
-import json, select, signal, socket, struct, sys, time
+event's. With PROBE_READY=FILE in the environment the sender creates FILE once that signal is handled
+(a loaded machine can take over a second to start Python: signalling earlier kills the probe)."""
+import json, os, select, signal, socket, struct, sys, time
 
 FMT = "!Qd"
 
@@ -31,6 +32,8 @@ def send(src, host, port, rate, secs):
     t0 = time.monotonic()
     mark = []
     signal.signal(signal.SIGUSR1, lambda *_: mark.append(time.monotonic() - t0))
+    if os.environ.get("PROBE_READY"):
+        open(os.environ["PROBE_READY"], "w").close()
     period, n, got, last_rx, max_gap, gap_at, reorder, top = 1.0 / rate, int(rate * secs), set(), None, 0.0, 0.0, 0, -1
     i = 0
     end = t0 + secs + 1.0

@@ -26,8 +26,7 @@ one_run() {
 	[ "$(ha_role sg2)" = active ] && owner=sg2 alt=sg1
 	secs=$(( (2000 + 4 * ms * HA_MISSES) / 1000 + 2 ))
 	seq0=$(xfrm_stat eu XfrmInStateSeqError)
-	ip netns exec eu "$PROBE" send 10.1.0.1 10.2.0.1 7777 1000 $secs >"$CHARON_RUN/probe.json" &
-	probe=$!
+	ha_probe "$CHARON_RUN/probe.json" $secs
 	ip netns exec eu ping -n -i 0.02 -c $((secs * 50)) -W 1 -I 10.1.0.1 10.2.0.1 >"$CHARON_RUN/ping.out" 2>&1 &
 	ping=$!
 	[ -n "${2:-}" ] && { ip netns exec rb "$ELASTIC_REPO/testbed/tools/blast.py" 10.2.0.1 10.1.0.1 9 100000000 >/dev/null & flood=$!; }

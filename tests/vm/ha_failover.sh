@@ -42,8 +42,7 @@ expect_eq "no IKE exchange during the blast (message IDs unchanged)" \
 echo "--- a flood while sg1 dies: kill -9 of charon, syncd and heartbeatd on sg1"
 ip netns exec rb "$ELASTIC_REPO/testbed/tools/blast.py" 10.2.0.1 10.1.0.1 9 1000000 >/dev/null &
 flood=$!
-ip netns exec eu "$PROBE" send 10.1.0.1 10.2.0.1 7777 1000 4 >"$CHARON_RUN/probe.json" &
-probe=$!
+ha_probe "$CHARON_RUN/probe.json" 4
 sleep 1
 ha_kill sg1
 kill -USR1 $probe
