@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -12,13 +13,24 @@
 
 namespace elastic {
 
-// A connected Unix stream socket (close-on-exec), or -1 with errno set.
-inline int unix_connect(const std::string& path) {
+// A connected Unix stream socket (close-on-exec), or -1 with errno set (ENAMETOOLONG for a path
+// that does not fit sun_path: never truncated, a truncated path names another socket). With a
+// TIMEOUT_MS, every later read and write on it fails with EAGAIN after that long without progress.
+inline int unix_connect(const std::string& path, int timeout_ms = 0) {
+  sockaddr_un sa{};
+  if (path.empty() || path.size() >= sizeof sa.sun_path) {
+    errno = path.empty() ? ENOENT : ENAMETOOLONG;
+    return -1;
+  }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  sockaddr_un sa{};
   sa.sun_family = AF_UNIX;
   std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+  if (timeout_ms > 0) {
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
   if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) return fd;
   const int err = errno;
   close(fd);

@@ -1,13 +1,16 @@
 // Benchmark of the XFRM helper inside the test VM: SAs read and advanced per second for 1,000 and
 // 10,000 kernel SAs, and AEVENTs handled per second. Prints JSON (figures, not pass/fail).
 //
-//   xfrm-bench OUT.json      (needs CAP_NET_ADMIN and kernel ESP; run in a scratch namespace)
+//   xfrm-bench OUT.json      (needs CAP_NET_ADMIN and kernel ESP; run in a scratch namespace:
+//                             it refuses to start where XFRM states already exist, since it
+//                             flushes the states when done)
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -64,8 +67,31 @@ void check_all_ok(const std::vector<elastic::Result<AeInfo>>& r, const char* wha
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "usage: xfrm-bench OUT.json\n"
+    "  installs 1,000 and 10,000 scratch SAs, times reads, advances and AEVENTs, writes JSON to\n"
+    "  OUT.json; refuses to run in a network namespace that already has XFRM states (it flushes\n"
+    "  them when done). Run it in a scratch namespace: ip netns exec scratch xfrm-bench out.json\n";
+
+// XFRM states already in this namespace (someone's real SAs: never ours to flush).
+int existing_states() {
+  FILE* p = popen("ip xfrm state list 2>/dev/null | grep -c '^src'", "r");
+  if (!p) return -1;
+  int n = -1;
+  if (std::fscanf(p, "%d", &n) != 1) n = -1;
+  pclose(p);
+  return n;
+}
+
 int main(int argc, char** argv) {
-  if (argc != 2) return std::fputs("usage: xfrm-bench OUT.json\n", stderr), 2;
+  if (argc == 2 && (!std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")))
+    return std::fputs(kUsage, stdout), 0;
+  if (argc == 2 && !std::strcmp(argv[1], "--version")) return std::printf("xfrm-bench %s\n", ELASTIC_VERSION), 0;
+  if (argc != 2 || argv[1][0] == '-') return std::fputs(kUsage, stderr), 2;
+  if (int n = existing_states(); n != 0)
+    return std::fprintf(stderr, "xfrm-bench: %s; run it in a scratch network namespace\n",
+                        n < 0 ? "cannot list the XFRM states here" : "XFRM states exist here and would be flushed"),
+           1;
   auto rep = XfrmReplay::open();
   if (!rep) return std::fprintf(stderr, "xfrm-bench: %s\n", rep.error().message.c_str()), 1;
 

@@ -254,6 +254,7 @@ int run(const Args& a) {
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) return std::fputs(kUsage, stdout), 0;
+  if (argc == 2 && !std::strcmp(argv[1], "--version")) return std::printf("elastic-xfrm %s\n", ELASTIC_VERSION), 0;
   std::string err;
   auto a = parse_args(argc, argv, err);
   if (!a) return usage_error(err);

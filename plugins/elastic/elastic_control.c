@@ -1,13 +1,26 @@
 #include "elastic_control.h"
+#include "elastic_core.h"
 #include "elastic_import.h"
 #include "elastic_takeover.h"
 
 #include <daemon.h>
+#include <errno.h>
+#include <grp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /** Largest request: an envelope (1 MiB) plus the command line. */
 #define MAX_REQUEST ((1 << 20) + 1024)
+
+/** A client that stalls mid-request or stops reading is dropped after this long. */
+#define IO_TIMEOUT_S 5
+
+/** Clients served at once (commands still run one at a time, under the store's op lock). */
+#define MAX_CLIENTS 4
+
+/** Largest margin accepted on a request: beyond it a 32-bit sequence number space is gone. */
+#define MAX_MARGIN UINT32_MAX
 
 typedef struct private_elastic_control_t private_elastic_control_t;
 
@@ -18,6 +31,7 @@ struct private_elastic_control_t {
 	stream_service_t *service;
 	uint64_t margin;
 	char *steer;
+	gid_t group;		/**< also allowed besides root and charon's user, or -1 */
 };
 
 /** An answer: status line plus optional payload (wiped after sending). */
@@ -29,11 +43,17 @@ typedef struct {
 
 static uint32_t select_vpn(private_elastic_control_t *this, const char *sel, answer_t *a)
 {
-	uint32_t uid = 0;
+	uint64_t uid = 0;
+	char *err;
 
 	if (sel && strpfx(sel, "id:"))
 	{
-		uid = strtoul(sel + 3, NULL, 10);
+		err = elastic_parse_u64(sel + 3, "ike-id", 1, UINT32_MAX, &uid);
+		if (err)
+		{
+			a->error = err;
+			return 0;
+		}
 	}
 	else if (sel && strpfx(sel, "name:"))
 	{
@@ -50,9 +70,47 @@ static uint32_t select_vpn(private_elastic_control_t *this, const char *sel, ans
 	return uid;
 }
 
-static uint64_t margin_arg(private_elastic_control_t *this, const char *arg)
+/** The request's margin (1..2^32-1) or the configured one; FALSE with a->error if malformed. */
+static bool margin_arg(private_elastic_control_t *this, const char *arg, uint64_t *margin,
+					   answer_t *a)
 {
-	return arg ? strtoull(arg, NULL, 10) : this->margin;
+	if (!arg)
+	{
+		*margin = this->margin;
+		return TRUE;
+	}
+	a->error = elastic_parse_u64(arg, "margin", 1, MAX_MARGIN, margin);
+	return !a->error;
+}
+
+/** Only the owner exports or releases a VPN for a move: a replica moved would be a second
+ * sender next to the owner. */
+static bool owned(private_elastic_control_t *this, uint32_t uid, const char *cmd, answer_t *a)
+{
+	if (elastic_store_role(this->store, uid) == ELASTIC_ROLE_ACTIVE)
+	{
+		return TRUE;
+	}
+	if (asprintf(&a->error, "%s: ike-id %u is not owned here (a passive or fenced copy)", cmd,
+				 uid) < 0)
+	{
+		a->error = NULL;
+	}
+	return FALSE;
+}
+
+/** Refuses arguments beyond the `max` a command takes ("activate id:2 1024 junk"). */
+static bool arity(char *extra, const char *cmd, answer_t *a)
+{
+	if (!extra)
+	{
+		return TRUE;
+	}
+	if (asprintf(&a->error, "%s: unexpected argument '%.40s'", cmd, extra) < 0)
+	{
+		a->error = NULL;
+	}
+	return FALSE;
 }
 
 static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a);
@@ -69,53 +127,76 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 {
 	char *save = NULL, *cmd = strtok_r(line, " ", &save), *arg1 = strtok_r(NULL, " ", &save),
 		 *arg2 = strtok_r(NULL, " ", &save), *arg3 = strtok_r(NULL, " ", &save),
-		 *arg4 = strtok_r(NULL, " ", &save);
+		 *arg4 = strtok_r(NULL, " ", &save), *arg5 = strtok_r(NULL, " ", &save);
 	uint32_t uid;
+	uint64_t margin;
 	char *text;
 
-	if (streq(cmd ?: "", "list"))
+	cmd = cmd ?: "";
+	if (!arity(streq(cmd, "list") || streq(cmd, "fence") || streq(cmd, "unfence") ||
+			   streq(cmd, "drop-fenced") ? arg1 :
+			   streq(cmd, "export") || streq(cmd, "release") ? arg2 :
+			   streq(cmd, "import") || streq(cmd, "activate") ? arg3 : arg5, cmd, a))
+	{
+		return;
+	}
+	if (streq(cmd, "list"))
 	{
 		text = elastic_store_list(this->store);
 		a->payload = (unsigned char*)text;
 		a->len = strlen(text);
 	}
-	else if (streq(cmd ?: "", "export") && (uid = select_vpn(this, arg1, a)))
+	else if (streq(cmd, "export") && (uid = select_vpn(this, arg1, a)) &&
+			 owned(this, uid, cmd, a))
 	{
 		a->error = elastic_store_export(this->store, uid, &a->payload, &a->len);
 	}
-	else if (streq(cmd ?: "", "release") && (uid = select_vpn(this, arg1, a)))
+	else if (streq(cmd, "release") && (uid = select_vpn(this, arg1, a)) &&
+			 owned(this, uid, cmd, a))
 	{
 		a->error = elastic_release(this->store, this->listener, uid, &a->payload, &a->len);
 	}
-	else if (streq(cmd ?: "", "import"))
+	else if (streq(cmd, "import"))
 	{
 		if (!arg1 || (!streq(arg1, "passive") && !streq(arg1, "active")))
 		{
 			a->error = strdup("import needs a mode: passive or active");
 			return;
 		}
+		if (!margin_arg(this, arg2, &margin, a))
+		{
+			return;
+		}
 		a->error = elastic_import(this->store, this->listener, body.ptr, body.len,
-								  streq(arg1, "active"), margin_arg(this, arg2), &uid);
+								  streq(arg1, "active"), margin, &uid);
 		if (!a->error && asprintf(&text, "ike-id %u\n", uid) > 0)
 		{
 			a->payload = (unsigned char*)text;
 			a->len = strlen(text);
 		}
 	}
-	else if (streq(cmd ?: "", "activate") && (uid = select_vpn(this, arg1, a)))
+	else if (streq(cmd, "activate") && (uid = select_vpn(this, arg1, a)) &&
+			 margin_arg(this, arg2, &margin, a))
 	{
 		a->error = elastic_activate(this->store, this->listener, uid,
-									body.len ? body.ptr : NULL, body.len, margin_arg(this, arg2));
+									body.len ? body.ptr : NULL, body.len, margin);
 		if (!a->error)
 		{
 			elastic_steer(this->steer, this->store, &uid, 1);
 		}
 	}
-	else if (streq(cmd ?: "", "takeover"))
+	else if (streq(cmd, "takeover"))
 	{	/* from elastic-heartbeatd: takeover NODE VIEW_EPOCH REPLICAS LIVE */
+		uint64_t epoch, replicas;
+
 		if (!arg1 || !arg2 || !arg3 || !arg4)
 		{
 			a->error = strdup("usage: takeover NODE EPOCH REPLICAS LIVE(name=weight,...)");
+			return;
+		}
+		if ((a->error = elastic_parse_u64(arg2, "epoch", 0, UINT64_MAX, &epoch)) ||
+			(a->error = elastic_parse_u64(arg3, "replicas", 1, 16, &replicas)))
+		{
 			return;
 		}
 		DBG1(DBG_CFG, "elastic: gateway %s is down (view epoch %s), taking over its VPNs",
@@ -128,8 +209,7 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 			a->len = strlen(text);
 		}
 	}
-	else if (streq(cmd ?: "", "fence") || streq(cmd ?: "", "unfence") ||
-			 streq(cmd ?: "", "drop-fenced"))
+	else if (streq(cmd, "fence") || streq(cmd, "unfence") || streq(cmd, "drop-fenced"))
 	{
 		a->error = elastic_fence(this->store, streq(cmd, "fence") ? ELASTIC_FENCE :
 								 streq(cmd, "unfence") ? ELASTIC_UNFENCE : ELASTIC_DROP_FENCED,
@@ -140,7 +220,7 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 			a->len = strlen(text);
 		}
 	}
-	else if (!a->error && asprintf(&a->error, "unknown command '%s'", cmd ?: "") < 0)
+	else if (!a->error && asprintf(&a->error, "unknown command '%.40s'", cmd) < 0)
 	{
 		a->error = NULL;
 	}
@@ -169,6 +249,42 @@ static bool send_answer(stream_t *stream, answer_t *a)
 	return ok;
 }
 
+/**
+ * Bounds the client's I/O and checks who it is: root, charon's own user or the configured
+ * control_group. The stream's socket is reached through a dup() of its descriptor (socket
+ * options and credentials belong to the socket, not the descriptor).
+ */
+static bool admit(private_elastic_control_t *this, stream_t *stream, answer_t *a)
+{
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
+	struct ucred cred = {};
+	socklen_t len = sizeof(cred);
+	FILE *file = stream->get_file(stream);
+	bool ok;
+
+	if (!file)
+	{
+		return FALSE;
+	}
+	setsockopt(fileno(file), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fileno(file), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ok = getsockopt(fileno(file), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+		 (cred.uid == 0 || cred.uid == geteuid() ||
+		  (this->group != (gid_t)-1 && cred.gid == this->group));
+	fclose(file);
+	if (!ok)
+	{
+		DBG1(DBG_CFG, "elastic: control socket client uid %u gid %u (pid %d) refused",
+			 cred.uid, cred.gid, cred.pid);
+		if (asprintf(&a->error, "permission denied for uid %u (root, charon's user or the "
+					 "control_group only)", cred.uid) < 0)
+		{
+			a->error = NULL;
+		}
+	}
+	return ok;
+}
+
 CALLBACK(on_accept, bool,
 	private_elastic_control_t *this, stream_t *stream)
 {
@@ -177,6 +293,12 @@ CALLBACK(on_accept, bool,
 	char head[4], *nl;
 	uint32_t len;
 
+	if (!admit(this, stream, &a))
+	{
+		send_answer(stream, &a);
+		free(a.error);
+		return FALSE;
+	}
 	if (!stream->read_all(stream, head, sizeof(head)))
 	{
 		return FALSE;
@@ -220,10 +342,51 @@ METHOD(elastic_control_t, destroy, void,
 	free(this);
 }
 
+/**
+ * Makes room for the socket: a stale socket is removed, anything else there is refused (and
+ * left intact).
+ */
+static bool clear_path(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+	{
+		return errno == ENOENT;
+	}
+	if (!S_ISSOCK(st.st_mode))
+	{
+		DBG1(DBG_CFG, "elastic: %s exists and is not a socket, refusing to replace it", path);
+		return FALSE;
+	}
+	return unlink(path) == 0;
+}
+
+/** 0600, or 0660 with group control_group; FALSE if that group does not exist. */
+static bool restrict_path(private_elastic_control_t *this, const char *path, const char *group)
+{
+	struct group *g = group ? getgrnam(group) : NULL;
+
+	if (group && !g)
+	{
+		DBG1(DBG_CFG, "elastic: control_group '%s' does not exist", group);
+		return FALSE;
+	}
+	if (g)
+	{
+		this->group = g->gr_gid;
+		return chown(path, -1, g->gr_gid) == 0 && chmod(path, S_IRUSR | S_IWUSR | S_IRGRP |
+														S_IWGRP) == 0;
+	}
+	return chmod(path, S_IRUSR | S_IWUSR) == 0;
+}
+
 elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listener_t *listener,
-										  char *uri, uint64_t margin, char *steer)
+										  elastic_config_t *config)
 {
 	private_elastic_control_t *this;
+	const char *path = config->socket + strlen("unix://");
+	mode_t old;
 
 	INIT(this,
 		.public = {
@@ -231,29 +394,27 @@ elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listen
 		},
 		.store = store,
 		.listener = listener,
-		.margin = margin,
-		.steer = strdupnull(steer),
+		.margin = config->margin,
+		.steer = strdupnull(config->steer),
+		.group = (gid_t)-1,
 	);
-	if (strpfx(uri, "unix://"))
+	if (!clear_path(path))
 	{
-		unlink(uri + strlen("unix://"));
-	}
-	/* created 0600 from the start (chmod below only confirms it) */
-	mode_t old = umask(S_IRWXG | S_IRWXO);
-	this->service = lib->streams->create_service(lib->streams, uri, 10);
-	umask(old);
-	if (!this->service)
-	{
-		DBG1(DBG_CFG, "elastic: creating the control socket %s failed", uri);
-		free(this->steer);
-		free(this);
+		DBG1(DBG_CFG, "elastic: cannot create the control socket %s", config->socket);
+		destroy(this);
 		return NULL;
 	}
-	if (strpfx(uri, "unix://") && chmod(uri + strlen("unix://"), S_IRUSR | S_IWUSR) != 0)
+	/* created 0600 from the start: no window in which others could connect */
+	old = umask(S_IRWXG | S_IRWXO);
+	this->service = lib->streams->create_service(lib->streams, config->socket, 10);
+	umask(old);
+	if (!this->service || !restrict_path(this, path, config->control_group))
 	{
-		DBG1(DBG_CFG, "elastic: cannot restrict %s to mode 0600", uri);
+		DBG1(DBG_CFG, "elastic: creating the control socket %s failed", config->socket);
+		destroy(this);
+		return NULL;
 	}
-	this->service->on_accept(this->service, on_accept, this, JOB_PRIO_CRITICAL, 1);
-	DBG1(DBG_CFG, "elastic: control socket %s", uri);
+	this->service->on_accept(this->service, on_accept, this, JOB_PRIO_CRITICAL, MAX_CLIENTS);
+	DBG1(DBG_CFG, "elastic: control socket %s", config->socket);
 	return &this->public;
 }

@@ -11,6 +11,7 @@
 #ifndef ELASTIC_CONTROL_H_
 #define ELASTIC_CONTROL_H_
 
+#include "elastic_config.h"
 #include "elastic_listener.h"
 #include "elastic_store.h"
 
@@ -20,8 +21,11 @@ struct elastic_control_t {
 	void (*destroy)(elastic_control_t *this);
 };
 
-/** NULL if the socket cannot be created (logged). */
+/**
+ * NULL if the socket cannot be created (logged). Clients are served MAX_CLIENTS at a time with
+ * a 5 s I/O bound; only root, charon's user and config->control_group are admitted.
+ */
 elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listener_t *listener,
-										  char *uri, uint64_t margin, char *steer);
+										  elastic_config_t *config);
 
 #endif /** ELASTIC_CONTROL_H_ @}*/

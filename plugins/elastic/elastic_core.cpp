@@ -1,6 +1,9 @@
 #include "elastic_core.h"
 
+#include <cstring>
+
 #include "elastic.pb.h"
+#include "elastic/parse_number.h"
 
 extern "C" const char* elastic_core_version(void) {
   return ELASTIC_VERSION;
@@ -8,4 +11,11 @@ extern "C" const char* elastic_core_version(void) {
 
 extern "C" int elastic_core_schema_version(void) {
   return elastic::v1::SCHEMA_VERSION_1;
+}
+
+extern "C" char* elastic_parse_u64(const char* s, const char* what, uint64_t min, uint64_t max, uint64_t* out) {
+  auto v = elastic::parse_u64(s ? s : "", what, min, max);
+  if (!v) return strdup(v.error().message.c_str());
+  *out = *v;
+  return nullptr;
 }

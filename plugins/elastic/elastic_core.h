@@ -5,6 +5,8 @@
 #ifndef ELASTIC_CORE_H_
 #define ELASTIC_CORE_H_
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -14,6 +16,12 @@ const char *elastic_core_version(void);
 
 /** Context schema version the plugin reads and writes. */
 int elastic_core_schema_version(void);
+
+/**
+ * The project's one strict number parser (common/elastic/parse_number.h) for the C side:
+ * decimal digits only, in min..max. NULL and *out set, or a malloc'ed error naming `what`.
+ */
+char *elastic_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out);
 
 #ifdef __cplusplus
 }

@@ -124,15 +124,11 @@ CALLBACK(counters_moved, void,
 }
 
 /** Starts the kernel counter watcher (charon.plugins.elastic.counters.*). */
-static void start_watch(private_elastic_sync_t *this)
+static void start_watch(private_elastic_sync_t *this, elastic_config_t *config)
 {
-	uint32_t packets, interval;
+	uint32_t packets = config->threshold, interval = config->interval_ms;
 	char *err = NULL;
 
-	packets = lib->settings->get_int(lib->settings, "%s.plugins.elastic.counters.threshold",
-									 ELASTIC_COUNTER_THRESHOLD, lib->ns);
-	interval = lib->settings->get_int(lib->settings, "%s.plugins.elastic.counters.interval_ms",
-									  ELASTIC_COUNTER_INTERVAL_MS, lib->ns);
 	this->watch = elastic_counterwatch_create(this->store, packets, interval,
 											  (elastic_counter_cb_t)counters_moved, this, &err);
 	if (!this->watch)
@@ -164,12 +160,12 @@ METHOD(elastic_sync_t, destroy, void,
 	free(this);
 }
 
-elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *listener)
+elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *listener,
+									elastic_config_t *config)
 {
 	private_elastic_sync_t *this;
-	char *path;
+	char *path = config->syncd_socket;
 
-	path = lib->settings->get_str(lib->settings, "%s.plugins.elastic.syncd_socket", NULL, lib->ns);
 	if (!path)
 	{
 		return NULL;
@@ -195,7 +191,7 @@ elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *
 		free(this);
 		return NULL;
 	}
-	start_watch(this);
+	start_watch(this, config);
 	DBG1(DBG_CFG, "elastic: replicating through elastic-syncd at %s", path);
 	return &this->public;
 }

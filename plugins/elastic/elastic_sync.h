@@ -8,6 +8,7 @@
 #ifndef ELASTIC_SYNC_H_
 #define ELASTIC_SYNC_H_
 
+#include "elastic_config.h"
 #include "elastic_listener.h"
 #include "elastic_store.h"
 
@@ -18,6 +19,7 @@ struct elastic_sync_t {
 };
 
 /** NULL if no syncd socket is configured. */
-elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *listener);
+elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *listener,
+									elastic_config_t *config);
 
 #endif /** ELASTIC_SYNC_H_ @}*/

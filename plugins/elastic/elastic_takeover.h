@@ -18,6 +18,12 @@
 #define ELASTIC_COUNTER_THRESHOLD 1024
 #define ELASTIC_COUNTER_INTERVAL_MS 100
 
+/** Defaults of the takeover margin rule (charon.plugins.elastic.takeover.*, docs/ha.md). */
+#define ELASTIC_MAX_PPS 1000000
+#define ELASTIC_SYNC_LATENCY_MS 100
+#define ELASTIC_DETECTION_MS 100
+#define ELASTIC_SAFETY 2
+
 /**
  * safety * (threshold + max_pps * (latency_ms + detection_ms) / 1000), at least floor, into
  * *margin; a malloc'ed error text if it overflows (docs/ha.md derives the rule).

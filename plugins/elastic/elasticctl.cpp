@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "elastic/context_codec.h"
+#include "elastic/parse_number.h"
 #include "elastic/secure.h"
 #include "elastic/sync_frame.h"
 #include "elastic/unix_io.h"
@@ -68,8 +69,14 @@ commands:
   fence | unfence | drop-fenced          block outbound traffic of every VPN owned here (lease
                                          lost) / resume it / forget fenced VPNs (taken over)
 
+Every call gives up after 5 s without progress (a hung charon or syncd is an error, not a wait).
+
 exit status: 0 success, 1 error reported by the plugin or the system, 2 usage error
 )";
+
+// A reply larger than this is refused before allocating (a list of 100,000 VPNs fits).
+constexpr uint32_t kMaxReply = 64u << 20;
+constexpr int kTimeoutMs = 5000;
 
 struct Args {
   std::string cmd;
@@ -101,22 +108,51 @@ struct Reply {
   std::string payload;  // or the error text
 };
 
+std::string connect_error(const std::string& path) {
+  if (errno == ENAMETOOLONG)
+    return "socket path " + path + " is longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+           " bytes (a Unix socket path cannot be)";
+  return "cannot connect to " + path + ": " + std::strerror(errno);
+}
+
+std::string io_error(const std::string& path, const char* what) {
+  if (errno == EAGAIN || errno == EWOULDBLOCK)
+    return "no answer from " + path + " within " + std::to_string(kTimeoutMs / 1000) + " s";
+  return std::string(what) + " " + path + ": " + (errno ? std::strerror(errno) : "connection closed");
+}
+
 Reply call(const std::string& path, const std::string& line, const std::string& body = "") {
   Reply rep;
-  int fd = elastic::unix_connect(path);
+  int fd = elastic::unix_connect(path, kTimeoutMs);
   if (fd < 0) {
-    rep.payload =
-        "cannot connect to " + path + ": " + std::strerror(errno) + " (is charon running with the elastic plugin?)";
+    rep.payload = connect_error(path) + (errno == ENAMETOOLONG ? "" : " (is charon running with the elastic plugin?)");
     return rep;
   }
   std::string req = line + "\n" + body;
   uint32_t len = htonl(static_cast<uint32_t>(req.size()));
   std::string answer;
-  if (write_all(fd, &len, 4) && write_all(fd, req.data(), req.size()) && read_all(fd, &len, 4)) {
-    answer.resize(ntohl(len));
-    if (!read_all(fd, answer.data(), answer.size())) answer.clear();
-  }
+  errno = 0;
+  const bool sent = write_all(fd, &len, 4) && write_all(fd, req.data(), req.size());
   elastic::secure_wipe(req);
+  // Read even if the write failed: a refusing server answers first and closes (EPIPE here).
+  if (!read_all(fd, &len, 4)) {
+    rep.payload = io_error(path, sent ? "reading from" : "writing to");
+    close(fd);
+    return rep;
+  }
+  if (ntohl(len) > kMaxReply) {
+    rep.payload = "refusing a reply of " + std::to_string(ntohl(len)) + " bytes from " + path + " (limit " +
+                  std::to_string(kMaxReply) + ")";
+    close(fd);
+    return rep;
+  }
+  answer.resize(ntohl(len));
+  if (!read_all(fd, answer.data(), answer.size())) {
+    rep.payload = io_error(path, "reading from");
+    elastic::secure_wipe(answer);
+    close(fd);
+    return rep;
+  }
   close(fd);
   if (answer.rfind("OK\n", 0) == 0) {
     rep.ok = true;
@@ -133,12 +169,12 @@ Reply call(const std::string& path, const std::string& line, const std::string& 
 
 std::optional<std::string> selector(const Args& a, std::string& err) {
   if (a.opt.count("--ike-id")) {
-    const auto& v = a.opt.at("--ike-id");
-    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
-      err = "--ike-id '" + v + "' is not a number";
+    auto v = elastic::parse_u64(a.opt.at("--ike-id"), "--ike-id", 1, UINT32_MAX);
+    if (!v) {
+      err = v.error().message;
       return std::nullopt;
     }
-    return "id:" + v;
+    return "id:" + std::to_string(*v);
   }
   if (a.opt.count("--ike")) return "name:" + a.opt.at("--ike");
   err = a.cmd + " needs --ike NAME or --ike-id N";
@@ -147,12 +183,12 @@ std::optional<std::string> selector(const Args& a, std::string& err) {
 
 std::optional<std::string> margin(const Args& a, std::string& err) {
   if (!a.opt.count("--margin")) return "";
-  const auto& v = a.opt.at("--margin");
-  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
-    err = "--margin '" + v + "' is not a number";
+  auto v = elastic::parse_u64(a.opt.at("--margin"), "--margin", 1, UINT32_MAX);
+  if (!v) {
+    err = v.error().message;
     return std::nullopt;
   }
-  return " " + v;
+  return " " + std::to_string(*v);
 }
 
 // Writes key material: to a new file with mode 0600, or to stdout unless that is a terminal.
@@ -200,16 +236,19 @@ int cmd_inspect(const Args& a) {
 
 int cmd_sync_status(const Args& a) {
   std::string path = a.opt.count("--syncd-socket") ? a.opt.at("--syncd-socket") : "/run/elastic/syncd.sock";
-  int fd = elastic::unix_connect(path);
-  if (fd < 0) {
-    return fail("cannot connect to " + path + ": " + std::strerror(errno) + " (is elastic-syncd running?)");
-  }
+  int fd = elastic::unix_connect(path, kTimeoutMs);
+  if (fd < 0) return fail(connect_error(path) + (errno == ENAMETOOLONG ? "" : " (is elastic-syncd running?)"));
   std::string req = elastic::sync::encode_frame(elastic::sync::FrameType::Status, "");
   elastic::sync::FrameDecoder dec;
   char buf[65536];
   bool ok = write_all(fd, req.data(), req.size());
   for (bool none = true; ok;) {
+    errno = 0;
     ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      close(fd);
+      return fail(io_error(path, "reading from"));
+    }
     if (n <= 0) break;
     dec.feed(buf, static_cast<size_t>(n));
     auto f = dec.next(none);
@@ -281,8 +320,10 @@ int run(const Args& a) {
     return rc;
   }
   if (a.cmd == "import") {
-    auto mode = a.opt.count("--mode") ? a.opt.at("--mode") : "";
-    if (mode != "passive" && mode != "active") return usage_error("import needs --mode passive|active");
+    if (!a.opt.count("--mode")) return usage_error("import needs --mode passive|active");
+    const auto& mode = a.opt.at("--mode");
+    if (mode != "passive" && mode != "active")
+      return usage_error("--mode '" + mode + "' is neither passive nor active");
     auto m = margin(a, err);
     if (!m) return usage_error(err);
     if (a.pos.empty()) return usage_error("import needs FILE or -");
@@ -324,20 +365,53 @@ int run(const Args& a) {
   return usage_error(a.cmd.empty() ? "no command given" : "unknown command '" + a.cmd + "'");
 }
 
+// The options each command takes (--socket: all of them).
+const std::map<std::string, std::vector<std::string>> kOptions = {
+    {"list", {}},
+    {"export", {"--ike", "--ike-id", "--out"}},
+    {"release", {"--ike", "--ike-id", "--out"}},
+    {"import", {"--mode", "--margin"}},
+    {"activate", {"--ike", "--ike-id", "--final", "--margin"}},
+    {"transfer", {"--ike", "--ike-id", "--to", "--steer", "--margin"}},
+    {"inspect", {}},
+    {"sync-status", {"--syncd-socket"}},
+    {"takeover", {"--node", "--live"}},
+    {"fence", {}},
+    {"unfence", {}},
+    {"drop-fenced", {}},
+};
+
+// An option the command does not take is an error, not silently ignored.
+int check_options(const Args& a) {
+  auto it = kOptions.find(a.cmd);
+  if (it == kOptions.end()) return -1;  // run() reports the command
+  for (const auto& [opt, _] : a.opt) {
+    if (opt == "--socket") continue;
+    bool ok = false;
+    for (const auto& o : it->second) ok |= o == opt;
+    if (!ok) return usage_error(a.cmd + " does not take " + opt);
+  }
+  if (a.opt.count("--ike") && a.opt.count("--ike-id")) return usage_error("give --ike or --ike-id, not both");
+  const size_t files = a.cmd == "import" || a.cmd == "inspect" ? 1 : 0;
+  if (a.pos.size() > files) return usage_error(a.cmd + ": unexpected argument '" + a.pos[files] + "'");
+  return -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  static const char* with_value[] = {"--socket", "--ike", "--ike-id", "--out",          "--mode", "--margin",
-                                     "--final",  "--to",  "--steer",  "--syncd-socket", "--node", "--live"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "-h" || s == "--help") return std::fputs(kUsage, stdout), 0;
+    if (s == "--version") return std::printf("elasticctl %s\n", ELASTIC_VERSION), 0;
     if (s.rfind("--", 0) == 0) {
-      bool known = false;
-      for (auto* w : with_value) known |= s == w;
+      bool known = s == "--socket";
+      for (const auto& [cmd, opts] : kOptions)
+        for (const auto& o : opts) known |= s == o;
       if (!known) return usage_error("unknown option " + s);
       if (i + 1 >= argc) return usage_error("option " + s + " needs a value");
+      if (a.opt.count(s)) return usage_error("option " + s + " given twice");
       a.opt[s] = argv[++i];
     } else if (a.cmd.empty()) {
       a.cmd = s;
@@ -345,5 +419,6 @@ int main(int argc, char** argv) {
       a.pos.push_back(s);
     }
   }
+  if (int rc = check_options(a); rc >= 0) return rc;
   return run(a);
 }

@@ -36,3 +36,13 @@ fi
 printf '192.0.2.1 nonsense\n' | { out=$("$bin" bulk-read - 2>&1); rc=$?
 	[ "$rc" -eq 1 ] && grep -q "line 1: SPI 'nonsense'" <<<"$out" || fail "bad bulk line: $rc $out"; }
 echo "ok: a bad bulk line is named"
+expect 0 '^elastic-xfrm [0-9]+\.[0-9]+' --version
+
+# xfrm-bench flushes XFRM states when done: --help must never be taken for its output file.
+bench=$(cd "$(dirname "$bin")" && pwd)/xfrm-bench
+cd "$(mktemp -d)" || fail "no scratch directory"
+out=$("$bench" --help 2>&1) && grep -q 'scratch namespace' <<<"$out" || fail "xfrm-bench --help: $out"
+[ ! -e ./--help ] || fail "xfrm-bench --help wrote a file named --help"
+"$bench" --frob >/dev/null 2>&1; [ $? -eq 2 ] || fail "xfrm-bench --frob did not exit 2"
+[ -z "$(ls -A)" ] || fail "xfrm-bench wrote files on a usage error: $(ls -A)"
+echo "ok: xfrm-bench --help/--version/bad option touch nothing: $("$bench" --version)"

@@ -37,6 +37,75 @@ refused "releasing an unknown VPN" "no VPN matches 'id:99'" ctl sg1 release --ik
 refused "an unknown command" "unknown command" ctl sg1 frobnicate
 refused "a bad selector" "--ike-id 'abc' is not a number" ctl sg1 export --ike-id abc --out "$d/x"
 
+echo "--- the control socket: strict requests, owners only, peers checked"
+# raw NODE LINE: one request straight on the socket, bypassing elasticctl's own checks.
+raw() {
+	python3 - "$CHARON_RUN/$1/charon.elastic" "$2" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); req = sys.argv[2].encode() + b"\n"
+s.sendall(struct.pack("!I", len(req)) + req)
+n = struct.unpack("!I", s.recv(4))[0]; out = b""
+while len(out) < n: out += s.recv(n - len(out))
+print(out.decode(errors="replace"))
+PY
+}
+passive=$(ctl sg2 list | sed -n 's/.*rw: ike-id \([0-9]*\),.*passive.*/\1/p' | head -1)
+expect_match "a raw 'activate' with a margin that is not a number" "$(raw sg2 "activate id:$passive abc")" "ERR margin 'abc' is not a number"
+expect_match "a raw 'activate' with margin 0" "$(raw sg2 "activate id:$passive 0")" "ERR margin '0' is out of range"
+expect_match "a raw ike-id beyond 32 bits (not ike-id 1)" "$(raw sg1 "export id:4294967297")" "ERR ike-id '4294967297' is out of range"
+expect_match "a raw request with a trailing argument" "$(raw sg1 "list extra")" "ERR list: unexpected argument 'extra'"
+expect_match "a raw takeover with a bad epoch" "$(raw sg1 "takeover sgX -1 1 sg1=1")" "ERR epoch '-1' is not a number"
+refused "exporting a passive copy for a move" "is not owned here" ctl sg2 export --ike-id "$passive" --out "$d/x"
+refused "releasing a passive copy" "is not owned here" ctl sg2 release --ike-id "$passive" --out "$d/x"
+refused "transferring a passive copy" "export: .*is not owned here" \
+	ctl sg2 transfer --ike-id "$passive" --to "$CHARON_RUN/sg1/charon.elastic"
+expect_eq "the control socket's mode" "$(stat -c %a "$CHARON_RUN/sg1/charon.elastic")" 600
+# Opened up by mistake (0666): the plugin still checks who is calling (SO_PEERCRED).
+chmod 0666 "$CHARON_RUN/sg1/charon.elastic"
+bin=$(mktemp -d /tmp/ctl.XXXXXX)
+cp "$ELASTIC_BUILD/plugins/elastic/elasticctl" "$bin/" && chmod 755 "$bin" "$bin/elasticctl"
+refused "a non-root client (uid 65534)" "permission denied for uid 65534" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/elasticctl" --socket "$CHARON_RUN/sg1/charon.elastic" list
+expect_match "and the refusal is logged" "$(cat "$CHARON_RUN/sg1/charon.log")" 'control socket client uid 65534 gid 65534 \(pid [0-9]+\) refused'
+chmod 0600 "$CHARON_RUN/sg1/charon.elastic"
+# A client that sends half a request and stalls does not block the others (several served).
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"\0\0"); time.sleep(8)' \
+	"$CHARON_RUN/sg1/charon.elastic" &
+staller=$!
+sleep 0.3
+expect_match "list while a client stalls mid-request" "$(ctl sg1 list)" 'rw: ike-id 1'
+wait $staller
+
+echo "--- bad plugin settings stop the plugin, naming the key; a file at the socket path is kept"
+ip netns add bad
+charon_start bad bad "plugins { elastic {
+	node = bad
+	margin = -1
+	bogus = 1
+	counters {
+		threshold = 1k
+	}
+} }"
+log=$(cat "$CHARON_RUN/bad/charon.log")
+expect_match "margin = -1" "$log" "charon.plugins.elastic.margin '-1' is not a number"
+expect_match "threshold = 1k" "$log" "charon.plugins.elastic.counters.threshold '1k' is not a number"
+expect_match "an unknown key" "$log" "unknown setting charon.plugins.elastic.bogus"
+expect_match "the plugin does not start" "$log" "elastic: plugin not started"
+[ ! -e "$CHARON_RUN/bad/charon.elastic" ] || fail "a control socket exists despite the bad settings"
+pass "no control socket with bad settings"
+charon_stop bad
+sleep 0.5
+ip netns add bad2
+mkdir -p "$CHARON_RUN/bad2"
+echo "operator notes, not a socket" >"$CHARON_RUN/bad2/charon.elastic"
+charon_start bad2 bad2 "plugins { elastic {
+	node = bad2
+} }"
+expect_match "a regular file at the control socket path is refused" "$(cat "$CHARON_RUN/bad2/charon.log")" \
+	"charon.elastic exists and is not a socket, refusing to replace it"
+expect_eq "and left intact" "$(cat "$CHARON_RUN/bad2/charon.elastic")" "operator notes, not a socket"
+charon_stop bad2
+
 out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 expect_match "the live VPN still passes traffic via sg1" "$out" ' 0% packet loss'
 expect_match "sg1 still holds it, active" "$(ctl sg1 list)" 'rw: ike-id 1, .*active'
