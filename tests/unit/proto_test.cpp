@@ -166,6 +166,73 @@ TEST(Proto, KindAndBodyMustAgree) {
   EXPECT_TRUE(validate(env).ok()) << validate(env).error().message;
 }
 
+// Sense, not just presence: each case breaks one thing in a valid context and expects the path
+// and the reason in the error.
+void expect_refused(const v1::Envelope& env, const std::string& path, const std::string& why) {
+  auto r = validate(env);
+  ASSERT_FALSE(r.ok()) << "accepted although " << path << " " << why;
+  EXPECT_NE(r.error().message.find(path + ": " + why), std::string::npos) << r.error().message;
+}
+
+v1::ChildSa* child0(v1::Envelope& env) {
+  return env.mutable_context()->mutable_ike_sa()->mutable_child_sas(0);
+}
+
+TEST(ProtoSense, KeyLengthsMustMatchTheAlgorithm) {
+  auto env = sample_envelope();
+  child0(env)->mutable_keys()->set_encryption_i(std::string(16, 'k'));  // GCM-128 needs 16 + 4 salt
+  expect_refused(env, "context.ike_sa.child_sas[0].keys.encryption_i", "is 16 bytes, the algorithm needs 20");
+  env = sample_envelope();
+  child0(env)->mutable_algorithms()->set_encryption_key_bits(256);
+  expect_refused(env, "context.ike_sa.child_sas[0].keys.encryption_r", "is 20 bytes, the algorithm needs 36");
+  env = sample_envelope();
+  child0(env)->mutable_algorithms()->set_encryption(12);  // AES-CBC-128 with SHA2-256
+  child0(env)->mutable_algorithms()->set_integrity(12);
+  child0(env)->mutable_keys()->set_encryption_i(std::string(16, 'k'));
+  child0(env)->mutable_keys()->set_encryption_r(std::string(16, 'k'));
+  child0(env)->mutable_keys()->set_integrity_i(std::string(32, 'i'));
+  child0(env)->mutable_keys()->set_integrity_r(std::string(20, 'i'));
+  expect_refused(env, "context.ike_sa.child_sas[0].keys.integrity_r", "is 20 bytes, the algorithm needs 32");
+  child0(env)->mutable_keys()->set_integrity_r(std::string(32, 'i'));
+  EXPECT_TRUE(validate(env).ok()) << validate(env).error().message;
+  env = sample_envelope();
+  child0(env)->mutable_algorithms()->set_integrity(12);
+  expect_refused(env, "context.ike_sa.child_sas[0].algorithms.integrity", "must be 0 with AEAD");
+}
+
+TEST(ProtoSense, ReplayStateMustBeThereAndFit) {
+  auto env = sample_envelope();
+  child0(env)->clear_replay_in();
+  expect_refused(env, "context.ike_sa.child_sas[0].replay_in", "missing");
+  env = sample_envelope();
+  child0(env)->mutable_replay_in()->add_bitmap(1);  // 5 words for a 128-packet window
+  expect_refused(env, "context.ike_sa.child_sas[0].replay_in.bitmap", "5 words for a window of 128");
+  env = sample_envelope();
+  child0(env)->mutable_replay_in()->set_window(40000);
+  expect_refused(env, "context.ike_sa.child_sas[0].replay_in.window", "larger than the kernel's 32768");
+  env = sample_envelope();
+  child0(env)->mutable_algorithms()->set_esn(false);
+  expect_refused(env, "context.ike_sa.child_sas[0].replay_out", "high sequence bits without ESN");
+}
+
+TEST(ProtoSense, RangesAndNames) {
+  auto env = sample_envelope();
+  env.mutable_context()->mutable_ike_sa()->set_role(static_cast<v1::IkeRole>(7));
+  expect_refused(env, "context.ike_sa.role", "out of range");
+  env = sample_envelope();
+  child0(env)->set_mode(static_cast<v1::ChildMode>(9));
+  expect_refused(env, "context.ike_sa.child_sas[0].mode", "out of range");
+  env = sample_envelope();
+  env.set_vpn_id("sg1/17\n../x");
+  expect_refused(env, "vpn_id", "not a VPN id");
+  env = sample_envelope();
+  env.set_origin_node("sg 1");
+  expect_refused(env, "origin_node", "not a node name");
+  env = sample_envelope();
+  env.mutable_context()->mutable_ike_sa()->mutable_keys()->set_nonce_i(std::string(8, 'n'));
+  expect_refused(env, "context.ike_sa.keys.nonce_i", "must be 16..256 bytes");
+}
+
 TEST(Proto, WipeKeysClearsKeyMaterial) {
   auto env = sample_envelope();
   wipe_keys(env);
