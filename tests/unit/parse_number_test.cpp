@@ -1,8 +1,8 @@
 // The strict number parser and checked addition at their edges: what strtoull would accept
 // ("-1", " 7", "7abc", "0x10", 2^64) is refused with a message naming the input.
-#include <gtest/gtest.h>
-
 #include "elastic/parse_number.h"
+
+#include <gtest/gtest.h>
 
 using elastic::checked_add;
 using elastic::parse_u64;
