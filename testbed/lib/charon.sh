@@ -34,6 +34,7 @@ charon_conf() {
 				path = $dir/charon.log
 				default = 1
 				ike = 2
+				${CHARON_LOG_LEVELS:-}
 				time_format = %T
 				time_add_ms = yes
 				append = no
