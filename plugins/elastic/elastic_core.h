@@ -23,6 +23,14 @@ int elastic_core_schema_version(void);
  */
 char *elastic_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out);
 
+/**
+ * safety * (threshold + max_pps * (latency_ms + detection_ms) / 1000), at least floor, into
+ * *margin; a malloc'ed error text if it overflows (docs/ha.md derives the rule).
+ */
+char *elastic_margin_rule(uint64_t threshold, uint64_t max_pps, uint64_t latency_ms,
+						  uint64_t detection_ms, uint64_t safety, uint64_t floor,
+						  uint64_t *margin);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "elastic_core.h"
+
 namespace elastic::plugin {
 namespace {
 

@@ -9,6 +9,7 @@
 #ifndef ELASTIC_TAKEOVER_H_
 #define ELASTIC_TAKEOVER_H_
 
+#include "elastic_core.h"
 #include "elastic_listener.h"
 #include "elastic_store.h"
 
@@ -24,13 +25,6 @@
 #define ELASTIC_DETECTION_MS 100
 #define ELASTIC_SAFETY 2
 
-/**
- * safety * (threshold + max_pps * (latency_ms + detection_ms) / 1000), at least floor, into
- * *margin; a malloc'ed error text if it overflows (docs/ha.md derives the rule).
- */
-char *elastic_margin_rule(uint64_t threshold, uint64_t max_pps, uint64_t latency_ms,
-						  uint64_t detection_ms, uint64_t safety, uint64_t floor,
-						  uint64_t *margin);
 
 /**
  * Activates every passive VPN of gateway `dead` whose first live alternate is this node
