@@ -1,4 +1,5 @@
 #include "elastic_control.h"
+#include "elastic_envelope.h"
 #include "elastic_core.h"
 #include "elastic_import.h"
 #include "elastic_takeover.h"

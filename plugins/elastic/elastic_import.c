@@ -1,4 +1,5 @@
 #include "elastic_import.h"
+#include "elastic_envelope.h"
 #include "elastic_kex.h"
 
 #include <daemon.h>

@@ -1,5 +1,7 @@
 // The context store behind elastic_store.h.
 #include "elastic_store.h"
+#include "elastic_envelope.h"
+#include "elastic_store_ha.h"
 
 #include <sys/socket.h>
 

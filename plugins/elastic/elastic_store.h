@@ -96,13 +96,6 @@ int elastic_store_role(elastic_store_t *store, uint32_t ike_uid);
 /** IKE_SA unique id of the first VPN whose connection is `name`, 0 if none. */
 uint32_t elastic_store_find(elastic_store_t *store, const char *name);
 
-/**
- * The VPN as a sync envelope (kind upsert) with its ESP counters read from the kernel now;
- * malloc'ed into *out (the caller wipes and frees it). An error text (malloc'ed) or NULL.
- */
-char *elastic_store_export(elastic_store_t *store, uint32_t ike_uid, unsigned char **out,
-						   size_t *len);
-
 /** Called with the IKE_SA uid whenever a VPN owned here changes (NULL to stop). */
 void elastic_store_set_observer(elastic_store_t *store, void (*cb)(void *data, uint32_t ike_uid),
 								void *data);
@@ -113,71 +106,8 @@ size_t elastic_store_owned(elastic_store_t *store, uint32_t **ids);
 /** The IKE_SA uid holding VPN vpn_id here, 0 if none. */
 uint32_t elastic_store_find_vpn(elastic_store_t *store, const char *vpn_id);
 
-/**
- * A replica from syncd for a VPN held here passive. Returns 1 if it was applied to the stored
- * context (same SAs: newer message IDs/counters), 0 if it is not newer, -1 if its SAs differ
- * (rekeyed on the owner: the caller re-imports it).
- */
-int elastic_store_refresh_passive(elastic_store_t *store, uint32_t ike_uid, const void *envelope,
-								  size_t len);
-
-/**
- * Kind (elastic.v1.EnvelopeKind), VPN id and origin node (both malloc'ed) and epoch of a valid
- * envelope, or an error text.
- */
-char *elastic_envelope_peek(const void *data, size_t len, int *kind, char **vpn_id, char **origin,
-							uint64_t *epoch);
-
-/**
- * Checks that a final envelope (from release) describes the passive VPN ike_uid: same VPN id and
- * the same SAs. An error text or NULL.
- */
-char *elastic_store_check_final(elastic_store_t *store, uint32_t ike_uid, const elastic_ctx_t *ctx,
-								const char *vpn_id);
-
 /** One line per VPN for `elasticctl list` (malloc'ed, no key material). */
 char *elastic_store_list(elastic_store_t *store);
-
-/**
- * Decodes and validates an envelope for import. On success returns NULL and sets *ctx (owned by
- * the caller), *vpn_id (malloc'ed), *epoch and *version; else returns a malloc'ed error text.
- */
-char *elastic_envelope_decode(const void *data, size_t len, elastic_ctx_t **ctx, char **vpn_id,
-							  uint64_t *epoch, uint64_t *version);
-
-/**
- * Sets the replay state of the kernel SAs of CHILD_SA `index` of ctx: outbound oseq jumped
- * forward by `margin` past the context's value, inbound seq/bitmap as in the context (never
- * backwards). A malloc'ed error text or NULL.
- */
-char *elastic_set_counters(const elastic_ctx_t *ctx, int index, uint64_t margin);
-
-/**
- * The VPN's ESP counters as a sync envelope (kind counters: message IDs and the replay state of
- * every CHILD_SA as last reported by the kernel); bumps the VPN's version. An error text or NULL.
- */
-char *elastic_store_counters(elastic_store_t *store, uint32_t ike_uid, unsigned char **out,
-							 size_t *len);
-
-/** Sets the role of a VPN held here (fence/unfence). */
-void elastic_store_set_role(elastic_store_t *store, uint32_t ike_uid, elastic_role_t role);
-
-/** The IKE_SA uids of the VPNs held here in `role` (*ids malloc'ed); returns their number. */
-size_t elastic_store_with_role(elastic_store_t *store, elastic_role_t role, uint32_t **ids);
-
-/**
- * The passive VPNs that gateway `dead` owned and that this gateway must take over: those whose
- * first alternate among the live members `live` ("name=weight,..."; the dead one excluded) is this
- * node. *ids malloc'ed; returns their number, or -1 with *err set (malloc'ed) for a bad `live`.
- */
-int elastic_store_takeover_set(elastic_store_t *store, const char *dead, const char *live,
-							   uint32_t **ids, char **err);
-
-/**
- * One line for the steering hook: "VPN_ID OWNER EU_ADDRESS EU_NETS" (EU_NETS: the remote traffic
- * selectors as comma-separated CIDRs/ranges); malloc'ed, NULL if unknown.
- */
-char *elastic_store_steer_line(elastic_store_t *store, uint32_t ike_uid);
 
 #ifdef __cplusplus
 }

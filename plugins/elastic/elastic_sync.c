@@ -1,4 +1,5 @@
 #include "elastic_sync.h"
+#include "elastic_envelope.h"
 #include "elastic_import.h"
 #include "elastic_synclink.h"
 #include "elastic_counterwatch.h"

@@ -15,6 +15,7 @@
 #include "elastic/secure.h"
 #include "elastic/sync_frame.h"
 #include "elastic/unix_io.h"
+#include "elastic_envelope.h"
 
 namespace {
 

@@ -1,4 +1,5 @@
 #include "elastic_takeover.h"
+#include "elastic_store_ha.h"
 #include "elastic_import.h"
 
 #include <daemon.h>

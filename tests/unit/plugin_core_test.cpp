@@ -11,8 +11,10 @@
 #include "elastic/context_codec.h"
 #include "elastic_core.h"
 #include "elastic_ctx.h"
+#include "elastic_envelope.h"
 #include "elastic_store.h"
 #include "elastic_store.hpp"
+#include "elastic_store_ha.h"
 #include "sample_context.h"
 
 namespace elastic {
