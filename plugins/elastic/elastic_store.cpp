@@ -1,7 +1,5 @@
 // The context store behind elastic_store.h.
 #include "elastic_store.h"
-#include "elastic_envelope.h"
-#include "elastic_store_ha.h"
 
 #include <sys/socket.h>
 
@@ -22,7 +20,9 @@
 #include "elastic/secure.h"
 #include "elastic_counters.hpp"
 #include "elastic_ctx.hpp"
+#include "elastic_envelope.h"
 #include "elastic_store.hpp"
+#include "elastic_store_ha.h"
 #include "elastic_takeover.hpp"
 
 namespace {
