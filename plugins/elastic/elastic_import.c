@@ -382,6 +382,47 @@ static char *build(elastic_ctx_t *ctx, peer_cfg_t *peer_cfg, uint32_t *uid)
 	return NULL;
 }
 
+void elastic_drop_local(elastic_store_t *store, uint32_t uid)
+{
+	ike_sa_t *ike_sa;
+
+	if (elastic_store_role(store, uid) == ELASTIC_ROLE_ACTIVE)
+	{	/* it lives on elsewhere: forget it first, so that no delete is published */
+		elastic_store_release(store, uid);
+	}
+	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
+	if (ike_sa)
+	{	/* the listener removes a passive VPN's DROP policies and its entry */
+		charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
+	}
+	elastic_store_release(store, uid);
+}
+
+/**
+ * A passive copy of VPN vpn_id already held here (e.g. syncd's replica): brought current with
+ * the envelope and reused (TRUE, *uid set); dropped if its SAs differ (FALSE: build anew).
+ */
+static bool reuse_passive(elastic_store_t *store, const char *vpn_id, const void *data,
+						  size_t len, uint32_t *uid)
+{
+	uint32_t held = elastic_store_find_vpn(store, vpn_id);
+
+	if (!held || elastic_store_role(store, held) != ELASTIC_ROLE_PASSIVE)
+	{
+		return FALSE;
+	}
+	if (elastic_store_refresh_passive(store, held, data, len) >= 0)
+	{
+		DBG1(DBG_CFG, "elastic: VPN %s is already held here passive as IKE_SA %u: reused",
+			 vpn_id, held);
+		*uid = held;
+		return TRUE;
+	}
+	DBG1(DBG_CFG, "elastic: the passive copy of VPN %s has other SAs (rekeyed): rebuilt", vpn_id);
+	elastic_drop_local(store, held);
+	return FALSE;
+}
+
 char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const void *data,
 					 size_t len, bool active, uint64_t margin, uint32_t *uid)
 {
@@ -394,6 +435,12 @@ char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const
 	if (err)
 	{
 		return err;
+	}
+	if (!active && reuse_passive(store, vpn_id, data, len, uid))
+	{
+		free(vpn_id);
+		elastic_ctx_destroy(ctx);
+		return NULL;
 	}
 	name = get_str(ctx, "ike_sa.peer_cfg");
 	peer_cfg = charon->backends->get_peer_cfg_by_name(charon->backends, name);

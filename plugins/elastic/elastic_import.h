@@ -18,7 +18,10 @@
 
 /**
  * Imports an encoded envelope. On success returns NULL and sets *uid to the new IKE_SA's unique
- * id; else a malloc'ed error text (nothing has changed).
+ * id; else a malloc'ed error text (nothing has changed). A passive import of a VPN already held
+ * here passive (a replica from elastic-syncd) refreshes and reuses that copy (*uid is its id), so
+ * that a planned transfer works in a cluster that replicates; if its SAs changed meanwhile
+ * (rekeyed on the owner), the copy is rebuilt.
  */
 char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const void *data,
 					 size_t len, bool active, uint64_t margin, uint32_t *uid);
@@ -37,6 +40,12 @@ char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uin
  */
 char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
 					  unsigned char **out, size_t *len);
+
+/**
+ * Drops VPN uid here without telling the EU (no DELETE); its kernel SAs go with it, nothing is
+ * published (it lives on elsewhere).
+ */
+void elastic_drop_local(elastic_store_t *store, uint32_t uid);
 
 /**
  * Adds (or removes) the outbound DROP policies that keep a passive CHILD_SA's traffic from

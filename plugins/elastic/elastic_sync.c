@@ -25,23 +25,6 @@ struct private_elastic_sync_t {
 	thread_t *watch_thread;
 };
 
-/** Drops a VPN here without telling the EU (no DELETE); its kernel SAs go with it. */
-static void drop_local(private_elastic_sync_t *this, uint32_t uid)
-{
-	ike_sa_t *ike_sa;
-
-	if (elastic_store_role(this->store, uid) == ELASTIC_ROLE_ACTIVE)
-	{	/* it lives on elsewhere: forget it first, so that no delete is published */
-		elastic_store_release(this->store, uid);
-	}
-	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
-	if (ike_sa)
-	{	/* the listener removes a passive VPN's DROP policies and its entry */
-		charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
-	}
-	elastic_store_release(this->store, uid);
-}
-
 static void on_replica(private_elastic_sync_t *this, const void *env, size_t len)
 {
 	char *err, *vpn_id = NULL, *origin = NULL;
@@ -68,12 +51,12 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 		 * never send on one SA, so stop here at once; the replica is then held passive */
 		DBG1(DBG_CFG, "elastic: VPN %s was taken over by %s (epoch %llu): dropping it here",
 			 vpn_id, origin, (unsigned long long)epoch);
-		drop_local(this, uid);
+		elastic_drop_local(this->store, uid);
 		uid = 0;
 	}
 	if (uid && kind == KIND_DELETE)
 	{
-		drop_local(this, uid);
+		elastic_drop_local(this->store, uid);
 		DBG1(DBG_CFG, "elastic: VPN %s deleted on its owner, passive copy dropped", vpn_id);
 	}
 	else if (kind != KIND_DELETE)
@@ -83,7 +66,7 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 		{	/* new here, or its SAs changed (rekeyed on the owner): (re)install it */
 			if (uid)
 			{
-				drop_local(this, uid);
+				elastic_drop_local(this->store, uid);
 			}
 			err = elastic_import(this->store, this->listener, env, len, FALSE, 0, &uid);
 			if (err)

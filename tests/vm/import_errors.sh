@@ -26,12 +26,16 @@ refused "garbage" 'truncated or not an elastic envelope|invalid context' ctl sg2
 refused "a wrong schema version" 'unsupported schema version 7' ctl sg2 import --mode passive "$d/version7"
 refused "an unknown connection" "unknown connection 'zz' here" ctl sg2 import --mode passive "$d/unknown-conn"
 refused "a VPN already active here" 'this IKE_SA already exists here as rw\[1\]' ctl sg1 import --mode passive "$d/good"
-ctl sg2 import --mode passive "$d/good" >/dev/null
+first=$(ctl sg2 import --mode passive "$d/good")
 pol=$(ip -n sg2 xfrm policy)
 expect_match "passive sg2 blocks the VPN's outbound traffic" "$pol" 'src 10.2.0.0/24 dst 10.1.0.1/32 [^\n]*'$'\n''[^\n]*dir out action block'
 if printf '%s' "$pol" | grep -q 'tmpl'; then fail "passive sg2 has IPsec policies: $pol"; fi
 pass "passive sg2 has no IPsec policies (nothing is encrypted with the copied SAs)"
-refused "a second import of the same VPN" 'already exists here' ctl sg2 import --mode passive "$d/good"
+# A passive copy is reused by a second passive import (a transfer to a gateway that already holds
+# syncd's replica); an active import of it is still refused (two live copies).
+expect_eq "a second passive import reuses the passive copy" "$(ctl sg2 import --mode passive "$d/good")" "$first"
+expect_match "and says so" "$(cat "$CHARON_RUN/sg2/charon.log")" "is already held here passive as IKE_SA [0-9]+: reused"
+refused "an active import of a VPN held passive" 'already exists here' ctl sg2 import --mode active "$d/good"
 refused "activating an active VPN" 'is not a passive VPN here' ctl sg1 activate --ike rw
 refused "releasing an unknown VPN" "no VPN matches 'id:99'" ctl sg1 release --ike-id 99 --out "$d/x"
 refused "an unknown command" "unknown command" ctl sg1 frobnicate

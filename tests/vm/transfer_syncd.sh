@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Planned transfers in a cluster that replicates: three gateways with elastic-syncd and
+# elastic-heartbeatd running, the VPN already held passive by its alternate. `elasticctl transfer`
+# to that alternate reuses its replica as the passive copy (it used to fail: "this IKE_SA already
+# exists here"); a transfer to a gateway without a replica builds one. Each time the EU keeps its
+# IKE_SA, never sees a replayed sequence number, and the VPN has exactly one active owner.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$ELASTIC_REPO/testbed/lib/ha.sh"
+
+CLUSTER_N=3 ha_start
+pass "sg1, sg2, sg3 and the witness see each other ready, syncd runs on every gateway"
+eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
+swanctl_in eu --initiate --ike sg --child gcm >/dev/null
+holder=
+for i in $(seq 300); do
+	for n in sg2 sg3; do [ "$(ha_role $n)" = passive ] && holder=$n; done
+	[ -n "$holder" ] && break
+	sleep 0.02
+done
+[ -n "$holder" ] || fail "no alternate holds the VPN passive"
+other=sg2
+[ $holder = sg2 ] && other=sg3
+pass "the VPN is owned by sg1 and replicated passive to $holder"
+spis=$(eu_ike_spis) seqerr=$(xfrm_stat eu XfrmInStateSeqError)
+inits=$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)
+
+# owners: the gateways that hold the VPN active (must be exactly one).
+owners() { for n in $TOPOLOGY_SGS; do [ "$(ha_role $n)" = active ] && echo $n; done | xargs; }
+
+# move FROM TO: transfer while a 50/s ping runs; the plugin's steering hook moves the traffic
+# when TO activates (the same hook as a takeover).
+move() {
+	local from=$1 to=$2 out
+	ip netns exec eu ping -n -q -i 0.02 -c 150 -I 10.1.0.1 10.2.0.1 >"$CHARON_RUN/ping.out" 2>&1 &
+	local ping=$!
+	sleep 1
+	out=$(ctl $from transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic" --steer true)
+	echo "$from -> $to: $out"
+	wait $ping || true
+	grep -E 'packets transmitted' "$CHARON_RUN/ping.out"
+	expect_eq "one owner after $from -> $to" "$(owners)" "$to"
+	out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+	expect_match "traffic through $to" "$out" ' 0% packet loss'
+	expect_eq "EU IKE_SA unchanged" "$(eu_ike_spis)" "$spis"
+	expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+}
+
+id_before=$(ctl $holder list | sed -n 's/.*rw: ike-id \([0-9]*\),.*/\1/p')
+move sg1 $holder
+expect_eq "$holder activated its replica (same ike-id $id_before)" \
+	"$(ctl $holder list | sed -n 's/.*rw: ike-id \([0-9]*\),.*active.*/\1/p')" "$id_before"
+expect_match "$holder logged the reuse" "$(cat "$CHARON_RUN/$holder/charon.log")" "already held here passive as IKE_SA $id_before: reused"
+# the new owner replicates it on: some other gateway holds it passive again
+for i in $(seq 300); do
+	[ -n "$(for n in sg1 $other; do [ "$(ha_role $n)" = passive ] && echo $n; done)" ] && break
+	sleep 0.02
+done
+expect_match "the new owner's VPN is replicated again" "$(for n in sg1 $other; do echo "$n=$(ha_role $n)"; done | xargs)" 'passive'
+
+echo "--- to a gateway that may or may not hold a replica, then back to sg1"
+move $holder $other
+move $other sg1
+swanctl_in eu --rekey --child gcm >/dev/null
+sleep 1
+out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "a CHILD_SA rekey after three transfers" "$out" ' 0% packet loss'
+expect_eq "no new IKE_SA_INIT from the EU" "$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)" "$inits"
+if grep -E 'already exists here' "$CHARON_RUN"/sg*/charon.log; then fail "an import collided with a replica"; fi
+pass "no import collided with a replica"
