@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "elastic/parse_number.h"
 #include "elastic/placement.h"
 #include "elastic/secure.h"
 
@@ -25,13 +26,7 @@ const std::set<std::string> kKnownKeys = {"port",         "interval", "misses",
 
 // "FILE:LINE: key: what"; a key that is not set is reported at its closest enclosing section.
 Error bad(const sync::Settings& s, const std::string& key, const std::string& what) {
-  int line = 0;
-  for (std::string k = key; !k.empty() && !line;) {
-    line = s.line_of(k);
-    auto dot = k.rfind('.');
-    k = dot == std::string::npos ? "" : k.substr(0, dot);
-  }
-  return make_error(s.origin() + ":" + std::to_string(line) + ": " + key + ": " + what);
+  return s.error(key, what);
 }
 
 Result<bool> yes_no(const std::string& v) {
@@ -51,7 +46,7 @@ Result<std::string> read_key(const std::string& path) {
                       ": it must be readable by its owner only (chmod 600 or 400)");
   }
   std::ifstream f(path, std::ios::binary);
-  if (!f) return make_error("cannot read key file " + path);
+  if (!f) return make_error("cannot read key file " + path + ": " + std::strerror(errno));
   std::stringstream ss;
   ss << f.rdbuf();
   std::string key = ss.str();
@@ -77,20 +72,17 @@ const HbMember& HeartbeatConfig::self() const {
 
 Result<std::chrono::milliseconds> parse_interval(const std::string& v) {
   if (v.empty()) return make_error("empty duration");
-  char* end = nullptr;
-  errno = 0;
-  const double n = std::strtod(v.c_str(), &end);
-  if (end == v.c_str() || errno) return make_error("'" + v + "' is not a duration (e.g. 20ms, 1s)");
-  const std::string unit = end;
-  double ms;
-  if (unit.empty() || unit == "ms") {
-    ms = n;
-  } else if (unit == "s") {
-    ms = n * 1000;
-  } else {
-    return make_error("'" + v + "' is not a duration (e.g. 20ms, 1s)");
+  // Whole numbers only (parse_u64: no sign, exponent, hex or fraction), then the unit.
+  const size_t digits = v.find_first_not_of("0123456789");
+  const std::string unit = digits == std::string::npos ? "" : v.substr(digits);
+  if (unit != "" && unit != "ms" && unit != "s") return make_error("'" + v + "' is not a duration (e.g. 20ms, 1s)");
+  auto n = parse_u64(v.substr(0, digits), "duration");
+  if (!n) {
+    if (digits == 0) return make_error("'" + v + "' is not a duration (e.g. 20ms, 1s)");
+    return make_error("'" + v + "' is out of range (10ms .. 10s)");
   }
-  if (!(ms >= 10 && ms <= 10000)) return make_error("'" + v + "' is out of range (10ms .. 10s)");
+  const uint64_t ms = unit == "s" ? (*n > 10 ? 10001 : *n * 1000) : *n;  // no overflow
+  if (ms < 10 || ms > 10000) return make_error("'" + v + "' is out of range (10ms .. 10s)");
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
@@ -99,11 +91,19 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
   c.node = s.get("elastic.node");
   if (c.node.empty()) return bad(s, "elastic.node", "is not set (this node's member name)");
   const std::string members = "elastic.cluster.members";
+  // The sections syncd and heartbeatd share: unknown keys are errors here too (a witness host
+  // runs heartbeatd alone); elastic.syncd is checked by elastic-syncd.
+  if (auto ok = s.check_keys("elastic", {"node"}, {"cluster", "syncd", "heartbeat"}); !ok) return ok.error();
+  if (auto ok = s.check_keys("elastic.cluster", {"replicas"}, {"members"}); !ok) return ok.error();
   for (const auto& name : s.sections(members)) {
     const std::string k = members + "." + name;
+    if (auto ok = s.check_keys(k, {"address", "weight", "witness"}, {}); !ok) return ok.error();
+    if (int again = s.reopened_at(k)) return s.error_at(again, k, "member listed twice");
     const std::string addr = s.get(k + ".address");
     auto colon = addr.rfind(':');
     if (colon == std::string::npos || colon == 0) return bad(s, k + ".address", "'" + addr + "': expected HOST:PORT");
+    if (auto port = parse_u64(addr.substr(colon + 1), "port", 1, 65535); !port)
+      return bad(s, k + ".address", "'" + addr + "': " + port.error().message);
     HbMember m;
     m.name = name;
     m.host = addr.substr(0, colon);
@@ -113,9 +113,9 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
     if (inet_pton(AF_INET, m.host.c_str(), ip) != 1 && inet_pton(AF_INET6, m.host.c_str(), ip) != 1)
       return bad(s, k + ".address", "'" + addr + "': the heartbeat needs an IP address, not a host name");
     const std::string w = s.get(k + ".weight", "1");
-    char* end = nullptr;
-    m.weight = std::strtod(w.c_str(), &end);
-    if (*end || !(m.weight > 0)) return bad(s, k + ".weight", "'" + w + "': expected a positive number");
+    auto weight = parse_u64(w, "weight", 1, 1000);
+    if (!weight) return bad(s, k + ".weight", "'" + w + "': expected a whole number from 1 to 1000");
+    m.weight = static_cast<double>(*weight);
     auto wit = yes_no(s.get(k + ".witness"));
     if (!wit) return bad(s, k + ".witness", wit.error().message);
     m.witness = *wit;
@@ -142,21 +142,18 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
 
   const std::string port = s.get(key("port"), "7401");
   {
-    char* end = nullptr;
-    long p = std::strtol(port.c_str(), &end, 10);
-    if (port.empty() || *end || p <= 0 || p > 65535) return bad(s, key("port"), "'" + port + "': expected 1..65535");
-    c.port = static_cast<uint16_t>(p);
+    auto p = parse_u64(port, "port", 1, 65535);
+    if (!p) return bad(s, key("port"), "'" + port + "': expected 1..65535");
+    c.port = static_cast<uint16_t>(*p);
   }
   auto iv = parse_interval(s.get(key("interval"), "20ms"));
   if (!iv) return bad(s, key("interval"), iv.error().message);
   c.interval = *iv;
   const std::string misses = s.get(key("misses"), "3");
   {
-    char* end = nullptr;
-    long n = std::strtol(misses.c_str(), &end, 10);
-    if (misses.empty() || *end || n < 2 || n > 1000)
-      return bad(s, key("misses"), "'" + misses + "': expected a number from 2 to 1000");
-    c.misses = static_cast<int>(n);
+    auto n = parse_u64(misses, "misses", 2, 1000);
+    if (!n) return bad(s, key("misses"), "'" + misses + "': expected a number from 2 to 1000");
+    c.misses = static_cast<int>(*n);
   }
   c.socket = s.get(key("socket"), c.socket);
   c.plugin_socket = s.get(key("plugin_socket"), c.plugin_socket);

@@ -12,11 +12,12 @@
 #include <string>
 
 #include "elastic/hb_daemon.h"
+#include "elastic/version.h"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: elastic-heartbeatd [--config FILE] [--check]
-       elastic-heartbeatd --status SOCKET | --metrics SOCKET
+       elastic-heartbeatd --status SOCKET | --metrics SOCKET | --version
 
 Sends authenticated UDP heartbeats to every member of the cluster, declares silent members down,
 holds this node's lease while a quorum acknowledges it, and tells the local charon plugin to take
@@ -28,6 +29,7 @@ Configuration: the `elastic { }` section in strongswan.conf syntax (default file
   --check            validate the configuration (and the key file) and exit
   --status SOCKET    print the status of a running daemon (its elastic.heartbeat.socket)
   --metrics SOCKET   print its Prometheus metrics
+  --version          print the version and exit
   -h, --help         this text
 
 Signals: SIGTERM/SIGINT stop it. With systemd (Type=notify) it reports READY, STATUS and, with
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
   bool check = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) return std::fputs(kUsage, stdout), 0;
+    if (!std::strcmp(argv[i], "--version"))
+      return std::printf("elastic-heartbeatd (elastic-ipsec) %s\n", elastic::project_version()), 0;
     if (!std::strcmp(argv[i], "--config") && i + 1 < argc) {
       path = argv[++i];
     } else if (!std::strcmp(argv[i], "--check")) {

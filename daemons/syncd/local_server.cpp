@@ -10,11 +10,8 @@ namespace elastic::sync {
 
 namespace asio = boost::asio;
 
-// Replicas buffered for a slow local client before it is disconnected (it resyncs by reconnecting).
-constexpr size_t kMaxLocalBacklog = 100000;
-
-LocalSession::LocalSession(SyncDaemon& daemon, asio::local::stream_protocol::socket sock)
-    : daemon_(daemon), sock_(std::move(sock)) {}
+LocalSession::LocalSession(SyncDaemon& daemon, asio::local::stream_protocol::socket sock, std::shared_ptr<size_t> slots)
+    : daemon_(daemon), slot_(std::move(slots)), sock_(std::move(sock)) {}
 
 LocalSession::~LocalSession() {
   secure_wipe(queued_);
@@ -32,11 +29,18 @@ void LocalSession::close(const std::string& why) {
   boost::system::error_code ec;
   sock_.close(ec);
   secure_wipe(queued_);
-  queued_frames_ = 0;
+  decoder_ = FrameDecoder();  // wipes what was buffered
+  in_.wipe(in_.size());
 }
 
 void LocalSession::deliver(const std::string& envelope) {
-  if (queued_frames_ > kMaxLocalBacklog) return close("too slow to take replicas");
+  if (closed_) return;
+  // Bytes, not frames: what a slow reader costs is memory (full contexts are ~100 times the
+  // size of counter updates). The write in flight counts too.
+  if (queued_.size() + wbuf_.size() > daemon_.config().local_backlog_bytes)
+    return close("too slow to take replicas (" + std::to_string(queued_.size() + wbuf_.size()) +
+                 " bytes waiting, elastic.syncd.local_backlog_bytes = " +
+                 std::to_string(daemon_.config().local_backlog_bytes) + ")");
   std::string frame = encode_data(0, envelope);
   send(frame);
   secure_wipe(frame);
@@ -45,7 +49,6 @@ void LocalSession::deliver(const std::string& envelope) {
 void LocalSession::send(const std::string& frame) {
   if (closed_) return;
   queued_ += frame;
-  ++queued_frames_;
   flush();
 }
 
@@ -59,7 +62,6 @@ void LocalSession::flush() {
   }
   if (queued_.empty()) return;
   std::swap(wbuf_, queued_);  // wbuf_ was wiped and cleared after its last write
-  queued_frames_ = 0;
   writing_ = true;
   asio::async_write(sock_, asio::buffer(wbuf_), [this, self = shared_from_this()](auto ec, size_t) {
     writing_ = false;
@@ -71,11 +73,14 @@ void LocalSession::flush() {
 }
 
 void LocalSession::read() {
-  sock_.async_read_some(asio::buffer(in_), [this, self = shared_from_this()](auto ec, size_t n) {
+  sock_.async_read_some(asio::buffer(in_.data(), in_.size()), [this, self = shared_from_this()](auto ec, size_t n) {
+    if (closed_) return;
     if (ec) return close(ec == asio::error::eof ? "disconnected" : ec.message());
-    decoder_.feed(in_, n);
+    decoder_.feed(in_.data(), n);
+    in_.wipe(n);
     uint64_t ack = 0;
     for (bool none = false;;) {
+      if (closed_) return;  // e.g. too slow to take the replay
       auto f = decoder_.next(none);
       if (none) break;
       if (!f) return close("malformed frame: " + f.error().message);

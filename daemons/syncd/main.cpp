@@ -9,10 +9,12 @@
 #include <string>
 
 #include "elastic/sync_daemon.h"
+#include "elastic/sync_log.h"
+#include "elastic/version.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: elastic-syncd [--config FILE] [--check]
+constexpr const char* kUsage = R"(usage: elastic-syncd [--config FILE] [--check] | --version
 
 Replicates the VPN contexts of this gateway's charon (elastic plugin) to their alternate gateways
 over TLS 1.3 with mutual certificate authentication, and hands the replicas it receives to the
@@ -20,11 +22,22 @@ local plugin. Configuration: the `elastic { }` section in strongswan.conf syntax
 (default file /etc/strongswan.d/elastic.conf; keys in docs/syncd.md).
 
   --config FILE   configuration file
-  --check         validate the configuration and exit
+  --check         validate the configuration (and the TLS files, the socket path) and exit
+  --version       print the version and exit
   -h, --help      this text
 
-Signals: SIGTERM/SIGINT stop it. With systemd (Type=notify) it reports READY and STATUS.
+Signals: SIGTERM/SIGINT stop it; SIGHUP is logged and ignored (no reload: restart to apply a new
+configuration). With systemd (Type=notify) it reports READY and STATUS.
 )";
+
+// SIGHUP: no reload (the peers, TLS contexts and sockets are set up once); logged, not fatal.
+void ignore_hangups(boost::asio::signal_set& hup) {
+  hup.async_wait([&hup](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    elastic::sync::log_line("SIGHUP: reload is not supported, restart to apply a new configuration");
+    ignore_hangups(hup);
+  });
+}
 
 }  // namespace
 
@@ -33,6 +46,8 @@ int main(int argc, char** argv) {
   bool check = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) return std::fputs(kUsage, stdout), 0;
+    if (!std::strcmp(argv[i], "--version"))
+      return std::printf("elastic-syncd (elastic-ipsec) %s\n", elastic::project_version()), 0;
     if (!std::strcmp(argv[i], "--config") && i + 1 < argc) {
       path = argv[++i];
     } else if (!std::strcmp(argv[i], "--check")) {
@@ -45,14 +60,18 @@ int main(int argc, char** argv) {
   auto settings = elastic::sync::Settings::load(path);
   if (!settings) return std::fprintf(stderr, "elastic-syncd: %s\n", settings.error().message.c_str()), 1;
   auto cfg = elastic::sync::load_syncd_config(*settings);
-  if (!cfg) return std::fprintf(stderr, "elastic-syncd: %s: %s\n", path.c_str(), cfg.error().message.c_str()), 1;
+  if (!cfg) return std::fprintf(stderr, "elastic-syncd: %s\n", cfg.error().message.c_str()), 1;
+  if (auto files = elastic::sync::check_syncd_files(*settings, *cfg); !files)
+    return std::fprintf(stderr, "elastic-syncd: %s\n", files.error().message.c_str()), 1;
   if (check) return std::printf("%s: ok (node %s, %zu peers)\n", path.c_str(), cfg->node.c_str(), cfg->peers.size()), 0;
 
   std::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up is an error value, not a signal
   boost::asio::io_context io;
   elastic::sync::SyncDaemon daemon(io, std::move(cfg.value()));
+  // Signals are caught before the sockets exist: a SIGHUP right after start must not kill it.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM), hup(io, SIGHUP);
+  ignore_hangups(hup);
   if (auto ok = daemon.start(); !ok) return std::fprintf(stderr, "elastic-syncd: %s\n", ok.error().message.c_str()), 1;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) {
     sd_notify(0, "STOPPING=1");
     daemon.stop();

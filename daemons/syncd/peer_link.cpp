@@ -18,7 +18,7 @@ constexpr uint64_t kWindow = 8192;
 constexpr size_t kBatch = 256 * 1024;
 
 PeerLink::PeerLink(SyncDaemon& daemon, asio::io_context& io, asio::ssl::context& tls, PeerConfig peer)
-    : daemon_(daemon), io_(io), tls_(tls), peer_(std::move(peer)), retry_(io) {
+    : daemon_(daemon), io_(io), tls_(tls), peer_(std::move(peer)), retry_(io), deadline_(io), keepalive_(io) {
   out_.reserve(2 * kBatch);  // a batch plus its last VPN's frames: no reallocation of key material
 }
 
@@ -32,7 +32,10 @@ void PeerLink::start() {
 
 void PeerLink::stop() {
   stopped_ = true;
+  ++generation_;
   retry_.cancel();
+  deadline_.cancel();
+  keepalive_.cancel();
   if (stream_) {
     boost::system::error_code ec;
     stream_->lowest_layer().close(ec);
@@ -45,25 +48,44 @@ void PeerLink::connect() {
   stream_ = std::make_unique<TlsStream>(asio::make_strand(io_), tls_);
   decoder_ = FrameDecoder();
   auto self = shared_from_this();
+  const uint64_t gen = ++generation_;
+  // Connect and handshake within the handshake timeout: a peer that accepts and stays silent
+  // must not hold the link forever.
+  deadline_.expires_after(daemon_.config().timeouts.handshake);
+  deadline_.async_wait([this, self, gen](const boost::system::error_code& ec) {
+    if (ec || gen != generation_ || ready_) return;
+    ++stats_.timeouts;
+    daemon_.count_timeout();
+    fail("connect/TLS handshake", asio::error::timed_out);
+  });
+  // peer_.host is an IP literal (checked by the configuration): this resolves without DNS.
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(io_);
-  resolver->async_resolve(peer_.host, std::to_string(peer_.port), [this, self, resolver](auto ec, auto results) {
+  resolver->async_resolve(peer_.host, std::to_string(peer_.port), [this, self, gen, resolver](auto ec, auto results) {
+    if (gen != generation_) return;
     if (ec) return fail("resolve", ec);
-    asio::async_connect(stream_->lowest_layer(), results, [this, self](auto ec, auto) {
+    asio::async_connect(stream_->lowest_layer(), results, [this, self, gen](auto ec, auto) {
+      if (gen != generation_) return;
       if (ec) return fail("connect", ec);
-      stream_->lowest_layer().set_option(asio::ip::tcp::no_delay(true));
-      stream_->async_handshake(asio::ssl::stream_base::client, [this, self](auto ec) {
+      boost::system::error_code ignored;
+      stream_->lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+      stream_->async_handshake(asio::ssl::stream_base::client, [this, self, gen](auto ec) {
+        if (gen != generation_) return;
         if (ec) return fail("TLS handshake", ec);
         if (auto cn = peer_common_name(*stream_); cn != peer_.name) {
           log_line("peer " + peer_.name + ": certificate is for '" + cn + "', refusing the link");
           return fail("identity", asio::error::access_denied);
         }
         ready_ = true;
+        deadline_.cancel();
         backoff_ms_ = 100;
         ++stats_.connects;
+        last_rx_ = std::chrono::steady_clock::now();
+        keepalive();
         wipe_sent();
         out_ += encode_frame(FrameType::Hello, daemon_.config().node);  // keeps the reserved capacity
         writing_ = true;
-        asio::async_write(*stream_, asio::buffer(out_), [this, self](auto ec, size_t) {
+        asio::async_write(*stream_, asio::buffer(out_), [this, self, gen](auto ec, size_t) {
+          if (gen != generation_) return;
           writing_ = false;
           wipe_sent();
           if (ec) return fail("write", ec);
@@ -80,6 +102,9 @@ void PeerLink::fail(const std::string& what, const boost::system::error_code& ec
   if (stopped_) return;
   if (ready_ || stats_.errors % 50 == 0) log_line("peer " + peer_.name + ": " + what + ": " + ec.message());
   ++stats_.errors;
+  ++generation_;  // handlers and timers of this connection do nothing from now on
+  deadline_.cancel();
+  keepalive_.cancel();
   ready_ = writing_ = false;
   boost::system::error_code ignored;
   stream_->lowest_layer().close(ignored);
@@ -154,30 +179,69 @@ void PeerLink::pump() {
   }
   if (out_.empty()) return;
   writing_ = true;
-  asio::async_write(*stream_, asio::buffer(out_), [this, self = shared_from_this()](auto ec, size_t) {
-    writing_ = false;
-    wipe_sent();
-    if (ec) return fail("write", ec);
-    pump();
-  });
+  asio::async_write(*stream_, asio::buffer(out_),
+                    [this, self = shared_from_this(), gen = generation_](auto ec, size_t) {
+                      if (gen != generation_) return;
+                      writing_ = false;
+                      wipe_sent();
+                      if (ec) return fail("write", ec);
+                      pump();
+                    });
+}
+
+// Every third of the idle timeout: a link that heard nothing for the whole timeout is closed (and
+// dialled again); otherwise, if nothing is being written, a Ping keeps the peer's side alive and
+// asks it for an Ack.
+void PeerLink::keepalive() {
+  const auto idle = daemon_.config().timeouts.idle;
+  keepalive_.expires_after(idle / 3);
+  keepalive_.async_wait(
+      [this, self = shared_from_this(), gen = generation_, idle](const boost::system::error_code& ec) {
+        if (ec || gen != generation_ || !ready_) return;
+        if (std::chrono::steady_clock::now() - last_rx_ >= idle) {
+          ++stats_.timeouts;
+          daemon_.count_timeout();
+          return fail("nothing heard for " + std::to_string(idle.count()) + " ms", asio::error::timed_out);
+        }
+        if (!writing_) {
+          wipe_sent();
+          out_ += encode_frame(FrameType::Ping, "");
+          ++stats_.pings;
+          writing_ = true;
+          asio::async_write(*stream_, asio::buffer(out_), [this, self, gen](auto ec, size_t) {
+            if (gen != generation_) return;
+            writing_ = false;
+            wipe_sent();
+            if (ec) return fail("write", ec);
+            pump();
+          });
+        }
+        keepalive();
+      });
 }
 
 void PeerLink::read_acks() {
-  stream_->async_read_some(asio::buffer(in_), [this, self = shared_from_this()](auto ec, size_t n) {
-    if (ec) return fail("read", ec);
-    decoder_.feed(in_, n);
-    for (bool none = false;;) {
-      auto f = decoder_.next(none);
-      if (none) break;
-      if (!f || f->type != FrameType::Ack) return fail("bad frame from peer", asio::error::invalid_argument);
-      auto seq = parse_ack(f->body);
-      if (!seq || *seq >= next_seq_) return fail("bad ack from peer", asio::error::invalid_argument);
-      stats_.frames_acked += *seq > acked_ ? *seq - acked_ : 0;
-      acked_ = std::max(acked_, *seq);
-    }
-    pump();
-    read_acks();
-  });
+  stream_->async_read_some(asio::buffer(in_.data(), in_.size()),
+                           [this, self = shared_from_this(), gen = generation_](auto ec, size_t n) {
+                             if (gen != generation_) return;
+                             if (ec) return fail("read", ec);
+                             last_rx_ = std::chrono::steady_clock::now();
+                             decoder_.feed(in_.data(), n);
+                             in_.wipe(n);
+                             for (bool none = false;;) {
+                               auto f = decoder_.next(none);
+                               if (none) break;
+                               if (!f || f->type != FrameType::Ack)
+                                 return fail("bad frame from peer", asio::error::invalid_argument);
+                               auto seq = parse_ack(f->body);
+                               if (!seq || *seq >= next_seq_)
+                                 return fail("bad ack from peer", asio::error::invalid_argument);
+                               stats_.frames_acked += *seq > acked_ ? *seq - acked_ : 0;
+                               acked_ = std::max(acked_, *seq);
+                             }
+                             pump();
+                             read_acks();
+                           });
 }
 
 }  // namespace elastic::sync

@@ -10,18 +10,48 @@ namespace elastic::sync {
 
 namespace asio = boost::asio;
 
-PeerSession::PeerSession(SyncDaemon& daemon, std::unique_ptr<TlsStream> stream, std::string remote)
-    : daemon_(daemon), stream_(std::move(stream)), remote_(std::move(remote)) {}
+PeerSession::PeerSession(SyncDaemon& daemon, std::unique_ptr<TlsStream> stream, std::string remote,
+                         std::shared_ptr<size_t> slots)
+    : daemon_(daemon),
+      slot_(std::move(slots)),
+      stream_(std::move(stream)),
+      timer_(stream_->get_executor()),
+      remote_(std::move(remote)) {}
 
 void PeerSession::start() {
   // Acks are small and must not wait for Nagle (the dialling side sets the same option).
   boost::system::error_code ec;
   stream_->lowest_layer().set_option(asio::ip::tcp::no_delay(true), ec);
+  const auto& t = daemon_.config().timeouts;
+  arm(t.handshake, "TLS handshake timed out after " + std::to_string(t.handshake.count()) + " ms");
   stream_->async_handshake(asio::ssl::stream_base::server, [this, self = shared_from_this()](auto ec) {
+    if (closed_) return;
     if (ec) return close("TLS handshake failed: " + ec.message());
     peer_ = peer_common_name(*stream_);
     if (!daemon_.is_peer(peer_)) return close("certificate for '" + peer_ + "' is not a cluster member");
+    const auto hello = daemon_.config().timeouts.hello;
+    arm(hello, "no Hello within " + std::to_string(hello.count()) + " ms");
     read();
+  });
+}
+
+void PeerSession::arm(std::chrono::milliseconds within, std::string why) {
+  deadline_ = Clock::now() + within;
+  deadline_why_ = std::move(why);
+  timer_.expires_at(deadline_);  // cancels the wait in flight, if any
+  watch();
+}
+
+// One wait at a time; a deadline pushed on meanwhile (idle phase: every read) is waited for anew.
+void PeerSession::watch() {
+  timer_.async_wait([this, self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || closed_) return;
+    if (Clock::now() >= deadline_) {
+      daemon_.count_timeout();
+      return close(deadline_why_);
+    }
+    timer_.expires_at(deadline_);
+    watch();
   });
 }
 
@@ -30,8 +60,11 @@ void PeerSession::close(const std::string& why) {
   closed_ = true;
   log_line("peer connection from " + remote_ + (peer_.empty() ? "" : " (" + peer_ + ")") + " closed: " + why);
   daemon_.count_error();
+  timer_.cancel();
   boost::system::error_code ec;
   stream_->lowest_layer().close(ec);
+  decoder_ = FrameDecoder();  // wipes what was buffered
+  in_.wipe(in_.size());
 }
 
 bool PeerSession::handle(const Frame& f) {
@@ -41,6 +74,12 @@ bool PeerSession::handle(const Frame& f) {
       return false;
     }
     hello_ = true;
+    const auto idle = daemon_.config().timeouts.idle;
+    arm(idle, "idle for " + std::to_string(idle.count()) + " ms (no frame, no keepalive)");
+    return true;
+  }
+  if (f.type == FrameType::Ping) {
+    pong_due_ = true;
     return true;
   }
   if (f.type != FrameType::Data) {
@@ -56,14 +95,17 @@ bool PeerSession::handle(const Frame& f) {
     close("bad envelope: " + r.error().message);
     return false;
   }
-  last_seq_ = data->first;
+  last_seq_ = data->first;  // refused envelopes are acknowledged too: the sender must not retry them
   return true;
 }
 
 void PeerSession::read() {
-  stream_->async_read_some(asio::buffer(in_), [this, self = shared_from_this()](auto ec, size_t n) {
+  stream_->async_read_some(asio::buffer(in_.data(), in_.size()), [this, self = shared_from_this()](auto ec, size_t n) {
+    if (closed_) return;
     if (ec) return close(ec == asio::error::eof ? "peer closed" : ec.message());
-    decoder_.feed(in_, n);
+    decoder_.feed(in_.data(), n);
+    in_.wipe(n);
+    if (hello_) deadline_ = Clock::now() + daemon_.config().timeouts.idle;  // the watch waits anew
     for (bool none = false;;) {
       auto f = decoder_.next(none);
       if (none) break;
@@ -78,12 +120,14 @@ void PeerSession::read() {
 }
 
 void PeerSession::ack() {
-  if (writing_ || last_seq_ == acked_ || closed_) return;
+  if (writing_ || closed_ || (last_seq_ == acked_ && !pong_due_)) return;
   acked_ = last_seq_;
+  pong_due_ = false;
   ack_buf_ = encode_ack(acked_);
   writing_ = true;
   asio::async_write(*stream_, asio::buffer(ack_buf_), [this, self = shared_from_this()](auto ec, size_t) {
     writing_ = false;
+    if (closed_) return;
     if (ec) return close("write: " + ec.message());
     ack();
   });

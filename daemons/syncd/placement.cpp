@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "elastic/parse_number.h"
+
 namespace elastic::sync {
 namespace {
 
@@ -47,10 +49,9 @@ std::vector<std::string> alternates(const std::string& vpn_id, const std::string
 
 Result<size_t> parse_replicas(const std::string& text) {
   if (text == "all") return std::numeric_limits<size_t>::max();
-  char* end = nullptr;
-  const long n = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end || n < 1) return make_error("expected a number >= 1 or 'all'");
-  return static_cast<size_t>(n);
+  auto n = parse_u64(text, "replicas", 1, 1000);
+  if (!n) return make_error("expected a number from 1 to 1000 or 'all'");
+  return static_cast<size_t>(*n);
 }
 
 }  // namespace elastic::sync

@@ -11,16 +11,20 @@ VpnEntry::~VpnEntry() {
   secure_wipe(tail);
 }
 
-Result<Applied> ReplicaTable::apply(std::string_view bytes, std::string* vpn_id) {
+Result<Applied> ReplicaTable::apply(std::string_view bytes, std::string* vpn_id, std::string_view required_origin,
+                                    std::string* origin) {
   auto env = decode_envelope(bytes);
   if (!env) return env.error();
   wipe_keys(*env);  // only the bytes are kept; the decoded copy goes now
   if (vpn_id) *vpn_id = env->vpn_id();
+  if (origin) *origin = env->origin_node();
+  if (!required_origin.empty() && env->origin_node() != required_origin) return Applied::Refused;
   const Stamp stamp{env->epoch(), env->version()};
   auto [it, fresh] = vpns_.try_emplace(env->vpn_id());
   VpnEntry& e = it->second;
   if (!fresh && stamp <= e.stamp) return Applied::Stale;
   const bool was_live = !fresh && !e.deleted && !e.full.empty();
+  const bool was_deleted = !fresh && e.deleted;
   e.stamp = stamp;
   e.origin = env->origin_node();
   switch (env->kind()) {
@@ -40,11 +44,29 @@ Result<Applied> ReplicaTable::apply(std::string_view bytes, std::string* vpn_id)
       secure_wipe(e.tail);
       e.tail.assign(bytes);
       e.deleted = true;
+      e.deleted_at = std::chrono::steady_clock::now();
       break;
   }
   const bool live = !e.deleted && !e.full.empty();
   live_ += live - was_live;
+  tombstones_ += e.deleted - was_deleted;
   return Applied::New;
+}
+
+size_t ReplicaTable::collect_tombstones(std::chrono::steady_clock::time_point cutoff,
+                                        const std::function<void(const std::string&)>& dropped) {
+  size_t n = 0;
+  for (auto it = vpns_.begin(); it != vpns_.end();) {
+    if (it->second.deleted && it->second.deleted_at < cutoff) {
+      if (dropped) dropped(it->first);
+      it = vpns_.erase(it);  // ~VpnEntry wipes the delete envelope
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  tombstones_ -= n;
+  return n;
 }
 
 const VpnEntry* ReplicaTable::find(const std::string& vpn_id) const {

@@ -1,6 +1,10 @@
 #include "elastic/settings.h"
 
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 namespace elastic::sync {
@@ -51,7 +55,7 @@ Result<Settings> Settings::parse(const std::string& text, const std::string& ori
         if (!valid_name(name)) return make_error(where() + "bad section name '" + name + "'");
         s.sections_[join(path)].push_back(name);
         path.push_back(name);
-        s.lines_.emplace(join(path), n);  // a section's first opening
+        if (!s.lines_.emplace(join(path), n).second) s.reopened_.emplace(join(path), n);  // first opening kept
         line = trim(line.substr(brace + 1));
         continue;
       }
@@ -77,11 +81,27 @@ Result<Settings> Settings::parse(const std::string& text, const std::string& ori
 }
 
 Result<Settings> Settings::load(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return make_error("cannot read " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse(ss.str(), path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error("cannot read " + path + ": " + std::strerror(errno), errno);
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return make_error("cannot read " + path + ": " + std::strerror(err), err);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > (1u << 24)) {
+      ::close(fd);
+      return make_error("cannot read " + path + ": larger than 16 MiB");
+    }
+  }
+  ::close(fd);
+  return parse(text, path);
 }
 
 std::string Settings::get(const std::string& key, const std::string& def) const {
@@ -105,6 +125,34 @@ std::vector<std::string> Settings::keys(const std::string& prefix) const {
 int Settings::line_of(const std::string& key) const {
   auto it = lines_.find(key);
   return it == lines_.end() ? 0 : it->second;
+}
+
+int Settings::reopened_at(const std::string& section) const {
+  auto it = reopened_.find(section);
+  return it == reopened_.end() ? 0 : it->second;
+}
+
+Error Settings::error_at(int line, const std::string& key, const std::string& what) const {
+  return make_error(origin_ + ":" + std::to_string(line) + ": " + key + ": " + what);
+}
+
+Error Settings::error(const std::string& key, const std::string& what) const {
+  int line = 0;
+  for (std::string k = key; !k.empty() && !line;) {
+    line = line_of(k);
+    auto dot = k.rfind('.');
+    k = dot == std::string::npos ? "" : k.substr(0, dot);
+  }
+  return error_at(line, key, what);
+}
+
+Result<void> Settings::check_keys(const std::string& section, const std::set<std::string>& known_keys,
+                                  const std::set<std::string>& known_sections) const {
+  for (const auto& k : keys(section))
+    if (!known_keys.count(k)) return error(section + "." + k, "unknown key");
+  for (const auto& sub : sections(section))
+    if (!known_sections.count(sub)) return error(section + "." + sub, "unknown section");
+  return {};
 }
 
 }  // namespace elastic::sync

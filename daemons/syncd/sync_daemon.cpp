@@ -1,6 +1,8 @@
 #include "elastic/sync_daemon.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,9 +10,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <cstdio>
-#include <iostream>
+#include <cstring>
 
+#include "elastic/parse_number.h"
 #include "elastic/peer_session.h"
 #include "elastic/secure.h"
 #include "elastic/sync_log.h"
@@ -29,7 +33,8 @@ SyncDaemon::SyncDaemon(asio::io_context& io, SyncdConfig cfg)
       cfg_(std::move(cfg)),
       view_(cfg_.members),
       server_tls_(asio::ssl::context::tls_server),
-      client_tls_(asio::ssl::context::tls_client) {}
+      client_tls_(asio::ssl::context::tls_client),
+      gc_timer_(io) {}
 
 SyncDaemon::~SyncDaemon() {
   stop();
@@ -51,20 +56,18 @@ Result<void> SyncDaemon::start() {
     return make_error("cannot listen on " + cfg_.listen_host + ":" + std::to_string(cfg_.listen_port) + ": " +
                       ec.message());
 
-  ::unlink(cfg_.socket.c_str());
-  local_acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
-  const mode_t old = ::umask(077);  // the socket is created 0600: it carries key material
-  local_acceptor_->open(asio::local::stream_protocol(), ec);
-  if (!ec) local_acceptor_->bind(asio::local::stream_protocol::endpoint(cfg_.socket), ec);
-  ::umask(old);
-  if (!ec) local_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return make_error("cannot create the local socket " + cfg_.socket + ": " + ec.message());
+  if (auto ok = open_local_socket(); !ok) return ok;
 
   if (!cfg_.metrics.empty()) {
-    auto colon = cfg_.metrics.rfind(':');
-    tcp::endpoint mep(asio::ip::make_address(cfg_.metrics.substr(0, colon), ec),
-                      static_cast<uint16_t>(std::stoi(cfg_.metrics.substr(colon + 1))));
+    // The configuration checked "IP:PORT" already; parsed again here without throwing.
+    const auto colon = cfg_.metrics.rfind(':');
+    std::string host = cfg_.metrics.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    auto port = parse_u64(cfg_.metrics.substr(colon + 1), "metrics port", 1, 65535);
+    if (!port) return port.error();
+    auto maddr = asio::ip::make_address(host, ec);
     if (ec) return make_error("metrics address '" + cfg_.metrics + "': " + ec.message());
+    tcp::endpoint mep(maddr, static_cast<uint16_t>(*port));
     metrics_acceptor_ = std::make_unique<tcp::acceptor>(io_);
     metrics_acceptor_->open(mep.protocol(), ec);
     if (!ec) metrics_acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
@@ -80,12 +83,47 @@ Result<void> SyncDaemon::start() {
     links_[p.name] = link;
     link->start();
   }
+  schedule_gc();
   log_line("node " + cfg_.node + " listening on " + cfg_.listen_host + ":" + std::to_string(cfg_.listen_port) +
            ", local socket " + cfg_.socket + ", " + std::to_string(cfg_.peers.size()) + " peers");
   return {};
 }
 
+// The local socket path: absent, or a socket nobody listens on any more (left by a crash) which
+// is replaced. Anything else (a regular file, a directory, a socket in use) is left alone and is
+// an error: syncd never deletes what it did not create.
+Result<void> SyncDaemon::open_local_socket() {
+  struct stat st {};
+  if (::lstat(cfg_.socket.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      return make_error("local socket " + cfg_.socket +
+                        " (elastic.syncd.socket) exists and is not a socket: " + "refusing to replace it");
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::memcpy(sa.sun_path, cfg_.socket.c_str(), cfg_.socket.size());  // length checked by the config
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool in_use = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    if (fd >= 0) ::close(fd);
+    if (in_use)
+      return make_error("local socket " + cfg_.socket + " is in use by another process (another elastic-syncd?)");
+    if (::unlink(cfg_.socket.c_str()) != 0 && errno != ENOENT)
+      return make_error("cannot remove the stale socket " + cfg_.socket + ": " + std::strerror(errno));
+  } else if (errno != ENOENT) {
+    return make_error("cannot check the local socket path " + cfg_.socket + ": " + std::strerror(errno));
+  }
+  boost::system::error_code ec;
+  local_acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
+  const mode_t old = ::umask(077);  // the socket is created 0600: it carries key material
+  local_acceptor_->open(asio::local::stream_protocol(), ec);
+  if (!ec) local_acceptor_->bind(asio::local::stream_protocol::endpoint(cfg_.socket), ec);
+  ::umask(old);
+  if (!ec) local_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error("cannot create the local socket " + cfg_.socket + ": " + ec.message());
+  return {};
+}
+
 void SyncDaemon::stop() {
+  gc_timer_.cancel();
   boost::system::error_code ec;
   for (auto& [n, l] : links_) l->stop();
   if (peer_acceptor_) peer_acceptor_->close(ec);
@@ -100,8 +138,17 @@ void SyncDaemon::accept_peers() {
       boost::system::error_code e2;
       auto remote = sock.remote_endpoint(e2);
       std::string who = e2 ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
-      auto stream = std::make_unique<TlsStream>(std::move(sock), server_tls_);
-      std::make_shared<PeerSession>(*this, std::move(stream), who)->start();
+      if (*tcp_slots_ >= cfg_.max_connections) {
+        // Closed at once: idle connections must not exhaust descriptors (each has a timeout too).
+        if (stats_.refused_connections++ % 100 == 0)
+          log_line("connection from " + who + " refused: " + std::to_string(cfg_.max_connections) +
+                   " connections open (elastic.syncd.max_connections); " + std::to_string(stats_.refused_connections) +
+                   " refused so far");
+        sock.close(e2);
+      } else {
+        auto stream = std::make_unique<TlsStream>(std::move(sock), server_tls_);
+        std::make_shared<PeerSession>(*this, std::move(stream), who, tcp_slots_)->start();
+      }
     }
     accept_peers();
   });
@@ -110,8 +157,14 @@ void SyncDaemon::accept_peers() {
 void SyncDaemon::accept_local() {
   local_acceptor_->async_accept([this](auto ec, asio::local::stream_protocol::socket sock) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      auto s = std::make_shared<LocalSession>(*this, std::move(sock));
+    if (!ec && *local_slots_ >= cfg_.max_connections) {
+      if (stats_.refused_connections++ % 100 == 0)
+        log_line("local client refused: " + std::to_string(cfg_.max_connections) +
+                 " local connections open (elastic.syncd.max_connections)");
+      boost::system::error_code ignored;
+      sock.close(ignored);
+    } else if (!ec) {
+      auto s = std::make_shared<LocalSession>(*this, std::move(sock), local_slots_);
       std::erase_if(locals_, [](auto& w) { return w.expired(); });
       locals_.push_back(s);
       s->start();
@@ -123,15 +176,29 @@ void SyncDaemon::accept_local() {
 void SyncDaemon::accept_metrics() {
   metrics_acceptor_->async_accept([this](auto ec, tcp::socket sock) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      // Read the request head (any path answers), then send the metrics and close.
+    if (!ec && *tcp_slots_ >= cfg_.max_connections) {
+      ++stats_.refused_connections;
+      boost::system::error_code ignored;
+      sock.close(ignored);
+    } else if (!ec) {
+      // Read the request head (any path answers) within the handshake timeout, then send the
+      // metrics and close.
       auto s = std::make_shared<tcp::socket>(std::move(sock));
       auto req = std::make_shared<asio::streambuf>(8192);
-      asio::async_read_until(*s, *req, "\r\n\r\n", [this, s, req](auto ec, size_t) {
+      auto slot = std::make_shared<ConnectionSlot>(tcp_slots_);
+      auto timer = std::make_shared<asio::steady_timer>(io_, cfg_.timeouts.handshake);
+      timer->async_wait([this, s, slot](const boost::system::error_code& ec) {
+        if (ec) return;
+        ++stats_.timeouts;
+        boost::system::error_code ignored;
+        s->close(ignored);
+      });
+      asio::async_read_until(*s, *req, "\r\n\r\n", [this, s, req, slot, timer](auto ec, size_t) {
+        timer->cancel();
         if (ec) return;
         auto body = std::make_shared<std::string>(
             "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nConnection: close\r\n\r\n" + metrics());
-        asio::async_write(*s, asio::buffer(*body), [s, body](auto, size_t) {
+        asio::async_write(*s, asio::buffer(*body), [s, body, slot](auto, size_t) {
           boost::system::error_code e;
           s->shutdown(tcp::socket::shutdown_both, e);
         });
@@ -205,11 +272,15 @@ void SyncDaemon::mark_gained(const std::vector<Member>& old_view) {
 }
 
 Result<void> SyncDaemon::publish(std::string_view bytes) {
-  std::string id;
-  auto r = table_.apply(bytes, &id);
+  std::string id, origin;
+  auto r = table_.apply(bytes, &id, cfg_.node, &origin);
   if (!r) {
     ++stats_.errors;
     return r.error();
+  }
+  if (*r == Applied::Refused) {
+    refuse_origin("the local producer", id, origin);
+    return make_error("VPN '" + id + "' has origin '" + origin + "', not this node '" + cfg_.node + "'");
   }
   ++stats_.published;
   if (*r == Applied::Stale) {
@@ -221,10 +292,31 @@ Result<void> SyncDaemon::publish(std::string_view bytes) {
   return {};
 }
 
-Result<Applied> SyncDaemon::receive(const std::string& /*peer*/, std::string_view bytes) {
-  auto r = table_.apply(bytes);
+void SyncDaemon::refuse_origin(const std::string& from, const std::string& vpn_id, const std::string& origin) {
+  ++stats_.refused_origin;
+  // Once per (sender, VPN), and at most 1000 such lines: a misbehaving peer cannot flood the log.
+  constexpr size_t kMaxLogged = 1000;
+  if (refusals_logged_.size() > kMaxLogged) return;
+  if (refusals_logged_.size() == kMaxLogged) {
+    refusals_logged_.emplace("", "");
+    log_line("refused envelopes: more than " + std::to_string(kMaxLogged) +
+             " logged, further ones are only counted (refused_origin)");
+    return;
+  }
+  if (refusals_logged_.emplace(from, vpn_id).second)
+    log_line("refused envelope from " + from + " for VPN '" + vpn_id + "': its origin is '" + origin +
+             "' (a member may only publish its own VPNs)");
+}
+
+Result<Applied> SyncDaemon::receive(const std::string& peer, std::string_view bytes) {
+  std::string id, origin;
+  auto r = table_.apply(bytes, &id, peer, &origin);
   if (!r) {
     ++stats_.errors;
+    return r;
+  }
+  if (*r == Applied::Refused) {
+    refuse_origin("peer " + peer, id, origin);
     return r;
   }
   ++stats_.received;
@@ -242,10 +334,35 @@ Result<Applied> SyncDaemon::receive(const std::string& /*peer*/, std::string_vie
   return r;
 }
 
+size_t SyncDaemon::collect_tombstones() {
+  const auto cutoff = std::chrono::steady_clock::now() - cfg_.tombstone_ttl;
+  const size_t n = table_.collect_tombstones(cutoff, [&](const std::string& id) {
+    for (auto& [name, l] : links_) l->forget(id);
+  });
+  stats_.tombstones_collected += n;
+  return n;
+}
+
+// Tombstones are checked every half TTL (0.5 s .. 60 s): one is forgotten between ttl and 1.5 ttl
+// after its delete.
+void SyncDaemon::schedule_gc() {
+  using std::chrono::milliseconds;
+  const auto half = std::chrono::duration_cast<milliseconds>(cfg_.tombstone_ttl) / 2;
+  gc_timer_.expires_after(std::clamp(half, milliseconds(500), milliseconds(60000)));
+  gc_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    collect_tombstones();
+    schedule_gc();
+  });
+}
+
 std::string SyncDaemon::status() const {
   std::string out = "node " + cfg_.node + "\ncontexts " + std::to_string(table_.contexts()) + "\nentries " +
                     std::to_string(table_.size()) + "\ndigest " + table_.digest() + "\nmembership epoch " +
-                    std::to_string(view_.epoch()) + " live " + view_.names() + "\n";
+                    std::to_string(view_.epoch()) + " live " + view_.names() + "\ntombstones " +
+                    std::to_string(table_.tombstones()) + " collected " + std::to_string(stats_.tombstones_collected) +
+                    "\nrefused_origin " + std::to_string(stats_.refused_origin) + "\nrefused_connections " +
+                    std::to_string(stats_.refused_connections) + "\ntimeouts " + std::to_string(stats_.timeouts) + "\n";
   for (const auto& [name, l] : links_)
     out += "peer " + name + (l->connected() ? " connected" : " disconnected") + " pending " +
            std::to_string(l->pending()) + " unacked " + std::to_string(l->unacked()) + " resyncs " +
@@ -269,6 +386,14 @@ std::string SyncDaemon::metrics() const {
   add("elastic_syncd_members_live", "members placement is computed over", "", view_.live().size());
   add("elastic_syncd_membership_refused", "membership views refused as malformed", "", stats_.views_refused);
   add("elastic_syncd_membership_remarked", "VPNs sent to a new alternate after a view change", "", stats_.remarked);
+  add("elastic_syncd_refused_origin", "envelopes refused: origin_node is not the member that sent them", "",
+      stats_.refused_origin);
+  add("elastic_syncd_refused_connections", "connections closed at accept (max_connections)", "",
+      stats_.refused_connections);
+  add("elastic_syncd_timeouts", "connections closed by a handshake, Hello or idle timeout", "", stats_.timeouts);
+  add("elastic_syncd_tombstones", "deleted VPNs remembered (against late upserts)", "", table_.tombstones());
+  add("elastic_syncd_tombstones_collected", "tombstones forgotten after tombstone_ttl_s", "",
+      stats_.tombstones_collected);
   for (const auto& [name, l] : links_) {
     const std::string lb = "{peer=\"" + name + "\"}";
     add("elastic_syncd_peer_connected", "1 if the link to the peer is up", lb, l->connected());
@@ -277,6 +402,7 @@ std::string SyncDaemon::metrics() const {
         l->pending() + l->unacked());
     add("elastic_syncd_updates_out", "frames sent to the peer", lb, l->stats().frames_sent);
     add("elastic_syncd_resyncs", "bulk resyncs sent to the peer", lb, l->stats().resyncs);
+    add("elastic_syncd_peer_timeouts", "links to the peer closed by a timeout", lb, l->stats().timeouts);
   }
   return m;
 }

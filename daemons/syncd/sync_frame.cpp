@@ -20,7 +20,7 @@ uint64_t get_be(std::string_view s, size_t n) {
 }
 
 bool known(uint8_t t) {
-  return t >= 1 && t <= 5;
+  return t >= 1 && t <= 6;
 }
 
 }  // namespace

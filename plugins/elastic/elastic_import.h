@@ -23,40 +23,40 @@
  * that a planned transfer works in a cluster that replicates; if its SAs changed meanwhile
  * (rekeyed on the owner), the copy is rebuilt.
  */
-char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const void *data,
-					 size_t len, bool active, uint64_t margin, uint32_t *uid);
+char* elastic_import(elastic_store_t* store, elastic_listener_t* listener, const void* data, size_t len, bool active,
+                     uint64_t margin, uint32_t* uid);
 
 /**
  * Activates passive VPN uid. `final`, if given, is the previous owner's envelope from release
  * (exact message IDs and counters); else the last synced context is used. The outbound sequence
  * numbers are advanced by margin beyond the context's values.
  */
-char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
-					   const void *final, size_t final_len, uint64_t margin);
+char* elastic_activate(elastic_store_t* store, elastic_listener_t* listener, uint32_t uid, const void* final,
+                       size_t final_len, uint64_t margin);
 
 /**
  * Releases VPN uid: exports it with its current message IDs and counters (*out, malloc'ed), then
  * removes it from this charon without telling the EU (no DELETE).
  */
-char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
-					  unsigned char **out, size_t *len);
+char* elastic_release(elastic_store_t* store, elastic_listener_t* listener, uint32_t uid, unsigned char** out,
+                      size_t* len);
 
 /**
  * Drops VPN uid here without telling the EU (no DELETE); its kernel SAs go with it, nothing is
  * published (it lives on elsewhere).
  */
-void elastic_drop_local(elastic_store_t *store, uint32_t uid);
+void elastic_drop_local(elastic_store_t* store, uint32_t uid);
 
 /**
  * Adds (or removes) the outbound DROP policies that keep a passive CHILD_SA's traffic from
  * leaving this gateway, encrypted or not.
  */
-void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add);
+void elastic_import_block_outbound(ike_sa_t* ike_sa, child_sa_t* child_sa, bool add);
 
 /**
  * Adds (or removes) outbound DROP policies that take precedence over the CHILD_SA's IPsec
  * policies: a fenced VPN sends nothing, encrypted or not.
  */
-void elastic_import_fence_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add);
+void elastic_import_fence_outbound(ike_sa_t* ike_sa, child_sa_t* child_sa, bool add);
 
 #endif /** ELASTIC_IMPORT_H_ @}*/

@@ -20,7 +20,8 @@ syncd_certs() {
 	chmod 600 "$d"/*.key
 }
 
-# syncd_conf DIR NODE BASEPORT REPLICAS MEMBER...: the elastic { } section for NODE.
+# syncd_conf DIR NODE BASEPORT REPLICAS MEMBER...: the elastic { } section for NODE; lines in
+# $SYNCD_EXTRA go into its syncd { } section.
 syncd_conf() {
 	local d=$1 node=$2 base=$3 k=$4 i=0 m; shift 4
 	{
@@ -38,6 +39,7 @@ syncd_conf() {
 		echo "    tls { ca = $d/ca.pem"
 		echo "          cert = $d/$node.pem"
 		echo "          key = $d/$node.key }"
+		[ -z "${SYNCD_EXTRA:-}" ] || echo "$SYNCD_EXTRA"
 		echo "  }"
 		echo "}"
 	} >"$d/$node.conf"

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <new>
 
 #include "elastic/membership.h"
 #include "elastic/placement.h"
+#include "elastic/read_buffer.h"
 #include "elastic/replica_table.h"
 #include "elastic/settings.h"
 #include "elastic/sync_frame.h"
@@ -28,8 +30,8 @@ v1::Envelope env(const std::string& id, uint64_t epoch, uint64_t version, v1::En
     ike->set_spi_i(1), ike->set_spi_r(2), ike->set_role(v1::IKE_ROLE_RESPONDER), ike->set_ike_version(2);
     ike->mutable_algorithms()->set_encryption(20), ike->mutable_algorithms()->set_prf(5);
     ike->mutable_algorithms()->set_dh_group(31);
-    ike->mutable_keys()->set_shared_secret("s"), ike->mutable_keys()->set_nonce_i("i"),
-        ike->mutable_keys()->set_nonce_r("r");
+    ike->mutable_keys()->set_shared_secret("s"), ike->mutable_keys()->set_nonce_i(std::string(16, 'i')),
+        ike->mutable_keys()->set_nonce_r(std::string(16, 'r'));
     ike->mutable_local_id()->set_type(2), ike->mutable_local_id()->set_data("a");
     ike->mutable_remote_id()->set_type(2), ike->mutable_remote_id()->set_data("b");
     ike->mutable_local()->set_address(std::string(4, '\1')), ike->mutable_remote()->set_address(std::string(4, '\2'));
@@ -113,9 +115,9 @@ elastic {
 
 TEST(SyncdConfig, ErrorsNameTheKey) {
   auto cfg = [](const std::string& text) { return load_syncd_config(*Settings::parse(text)); };
-  EXPECT_EQ(cfg("elastic { }").error().message, "elastic.node is not set (this gateway's member name)");
+  EXPECT_EQ(cfg("elastic { }").error().message, "config:1: elastic.node: is not set (this gateway's member name)");
   EXPECT_EQ(cfg("elastic { node = a\n cluster { members { a { address = nowhere } } } }").error().message,
-            "elastic.cluster.members.a.address = 'nowhere': expected HOST:PORT");
+            "config:2: elastic.cluster.members.a.address: 'nowhere': expected IP:PORT");
   EXPECT_NE(cfg("elastic { node = a\n cluster { members { a { address = 1.2.3.4:1 } } } }").error().message.find("tls"),
             std::string::npos);
   auto ok =
@@ -237,6 +239,55 @@ TEST(ReplicaTable, NewerWinsWhateverTheOrder) {
   EXPECT_EQ(t.contexts(), 0u);
   EXPECT_TRUE(t.find("v")->deleted);
   EXPECT_FALSE(t.apply("garbage").ok());
+}
+
+TEST(ReplicaTable, RefusesAnotherOrigin) {
+  ReplicaTable t;
+  std::string id, origin;
+  // env() writes origin "sg1": refused when sg2 sent it, and nothing changes
+  EXPECT_EQ(*t.apply(bytes("v", 1, 1, v1::ENVELOPE_KIND_UPSERT), &id, "sg2", &origin), Applied::Refused);
+  EXPECT_EQ(id, "v");
+  EXPECT_EQ(origin, "sg1");
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(*t.apply(bytes("v", 1, 1, v1::ENVELOPE_KIND_UPSERT), nullptr, "sg1"), Applied::New);
+  EXPECT_EQ(t.contexts(), 1u);
+}
+
+TEST(ReplicaTable, TombstonesAreCollectedAfterTheirAge) {
+  using Clock = std::chrono::steady_clock;
+  ReplicaTable t;
+  (void)t.apply(bytes("gone", 1, 1, v1::ENVELOPE_KIND_UPSERT));
+  (void)t.apply(bytes("kept", 1, 1, v1::ENVELOPE_KIND_UPSERT));
+  EXPECT_EQ(*t.apply(bytes("gone", 1, 2, v1::ENVELOPE_KIND_DELETE)), Applied::New);
+  EXPECT_EQ(t.tombstones(), 1u);
+  // deleted just now: not older than a cutoff in the past
+  EXPECT_EQ(t.collect_tombstones(Clock::now() - std::chrono::seconds(600)), 0u);
+  EXPECT_TRUE(t.find("gone"));
+  std::vector<std::string> dropped;
+  EXPECT_EQ(t.collect_tombstones(Clock::now() + std::chrono::seconds(1),
+                                 [&](const std::string& id) { dropped.push_back(id); }),
+            1u);
+  EXPECT_EQ(dropped, std::vector<std::string>{"gone"});
+  EXPECT_FALSE(t.find("gone"));
+  EXPECT_TRUE(t.find("kept"));  // live VPNs are never collected
+  EXPECT_EQ(t.tombstones(), 0u);
+  EXPECT_EQ(t.size(), 1u);
+  // a resurrected VPN (newer upsert after its delete) is no tombstone any more
+  (void)t.apply(bytes("back", 1, 1, v1::ENVELOPE_KIND_DELETE));
+  (void)t.apply(bytes("back", 1, 2, v1::ENVELOPE_KIND_UPSERT));
+  EXPECT_EQ(t.tombstones(), 0u);
+  EXPECT_EQ(t.collect_tombstones(Clock::now() + std::chrono::seconds(1)), 0u);
+}
+
+TEST(ReadBuffer, WipedWhenItGoes) {
+  alignas(ReadBuffer<64>) unsigned char storage[sizeof(ReadBuffer<64>)];
+  auto* b = new (storage) ReadBuffer<64>;
+  for (size_t i = 0; i < b->size(); ++i) b->data()[i] = 'k';
+  b->wipe(8);
+  EXPECT_EQ(b->data()[7], 0);
+  EXPECT_EQ(b->data()[8], 'k');
+  b->~ReadBuffer();
+  for (unsigned char c : storage) ASSERT_EQ(c, 0);
 }
 
 TEST(ReplicaTable, DigestDependsOnContentNotOrder) {

@@ -3,12 +3,16 @@
 // A client that sends Hello subscribes: it gets every replica held here at once, then every new
 // one as it is applied from a peer, as Data frames (seq 0), to install passive. Membership frames
 // (elastic-heartbeatd's live view) are accepted from any local client: the socket is 0600 root.
+// A subscriber that does not read what it is sent is closed once more than
+// elastic.syncd.local_backlog_bytes wait for it (it resyncs by reconnecting).
 #pragma once
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <memory>
 #include <string>
 
+#include "elastic/connection_slot.h"
+#include "elastic/read_buffer.h"
 #include "elastic/sync_frame.h"
 
 namespace elastic::sync {
@@ -17,7 +21,7 @@ class SyncDaemon;
 
 class LocalSession : public std::enable_shared_from_this<LocalSession> {
  public:
-  LocalSession(SyncDaemon& daemon, boost::asio::local::stream_protocol::socket sock);
+  LocalSession(SyncDaemon& daemon, boost::asio::local::stream_protocol::socket sock, std::shared_ptr<size_t> slots);
   ~LocalSession();
   void start();
   void deliver(const std::string& envelope);  // a replica from a peer
@@ -31,13 +35,13 @@ class LocalSession : public std::enable_shared_from_this<LocalSession> {
   void close(const std::string& why);
 
   SyncDaemon& daemon_;
+  ConnectionSlot slot_;
   boost::asio::local::stream_protocol::socket sock_;
   // Frames wait in queued_ while a write is in flight (wbuf_), then go out together in one write.
   std::string queued_, wbuf_;
-  size_t queued_frames_ = 0;
   uint64_t ack_due_ = 0;  // acks are cumulative: only the newest one waiting is sent
   bool writing_ = false, closed_ = false, subscribed_ = false;
-  char in_[64 * 1024];
+  ReadBuffer<64 * 1024> in_;
   FrameDecoder decoder_;
 };
 

@@ -3,6 +3,9 @@
 // VPN before it is sent go out once, latest state only (counters coalesce under load), and the
 // queue is bounded by the number of VPNs. On every (re)connect the peer gets a bulk resync of
 // everything it is alternate for; the receiver drops what it already has (epoch, version).
+// Bounded: connect + TLS handshake within timeouts.handshake; once up, a Ping every third of
+// timeouts.idle keeps a quiet link alive, and a link that hears nothing (no Ack) for
+// timeouts.idle is closed and dialled again.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +15,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "elastic/read_buffer.h"
 #include "elastic/replica_table.h"
 #include "elastic/sync_frame.h"
 #include "elastic/syncd_config.h"
@@ -22,7 +26,7 @@ namespace elastic::sync {
 class SyncDaemon;
 
 struct LinkStats {
-  uint64_t frames_sent = 0, frames_acked = 0, resyncs = 0, connects = 0, errors = 0;
+  uint64_t frames_sent = 0, frames_acked = 0, resyncs = 0, connects = 0, errors = 0, pings = 0, timeouts = 0;
 };
 
 class PeerLink : public std::enable_shared_from_this<PeerLink> {
@@ -33,6 +37,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void stop();
   // There is something newer to send for this VPN (no-op while disconnected: resync covers it).
   void mark(const std::string& vpn_id);
+  // Forgets what was sent of a VPN whose tombstone was collected.
+  void forget(const std::string& vpn_id) { sent_.erase(vpn_id); }
   const std::string& name() const { return peer_.name; }
   bool connected() const { return ready_; }
   size_t pending() const { return pending_.size(); }
@@ -47,13 +53,16 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void read_acks();
   bool append_frames(const std::string& vpn_id, std::string& out);
   void wipe_sent();
+  void keepalive();
 
   SyncDaemon& daemon_;
   boost::asio::io_context& io_;
   boost::asio::ssl::context& tls_;
   PeerConfig peer_;
   std::unique_ptr<TlsStream> stream_;
-  boost::asio::steady_timer retry_;
+  boost::asio::steady_timer retry_, deadline_, keepalive_;
+  std::chrono::steady_clock::time_point last_rx_;
+  uint64_t generation_ = 0;  // bumped by every connect: timers of an old connection do nothing
   int backoff_ms_ = 100;
   bool ready_ = false, writing_ = false, stopped_ = false;
   std::deque<std::string> order_;
@@ -61,7 +70,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   std::unordered_map<std::string, std::pair<Stamp, Stamp>> sent_;  // full, tail stamps sent
   uint64_t next_seq_ = 1, acked_ = 0;
   std::string out_;
-  char in_[4096];
+  ReadBuffer<4096> in_;
   FrameDecoder decoder_;
   LinkStats stats_;
   bool behind_logged_ = false;

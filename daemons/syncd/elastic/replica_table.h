@@ -3,6 +3,7 @@
 // one, whatever order the network delivers them in. Key material is wiped when it is dropped.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -24,16 +25,27 @@ struct VpnEntry {
   Stamp full_stamp;
   std::string tail;      // newest counters or delete envelope newer than `full`, or empty
   bool deleted = false;  // tombstone (tail holds the delete), so that a late upsert cannot
-                         // resurrect the VPN
+                         // resurrect the VPN; collected after a while (collect_tombstones)
+  std::chrono::steady_clock::time_point deleted_at{};
   ~VpnEntry();
 };
 
-enum class Applied { New, Stale };
+// New: applied. Stale: not newer than what is held (ignored). Refused: its origin_node is not the
+// required one (not applied).
+enum class Applied { New, Stale, Refused };
 
 class ReplicaTable {
  public:
-  // Decodes, validates and applies an envelope; Stale if not newer than what is held.
-  Result<Applied> apply(std::string_view bytes, std::string* vpn_id = nullptr);
+  // Decodes, validates and applies an envelope; Stale if not newer than what is held. With a
+  // required_origin, an envelope whose origin_node differs is Refused and changes nothing.
+  // vpn_id and origin, if given, receive the envelope's.
+  Result<Applied> apply(std::string_view bytes, std::string* vpn_id = nullptr, std::string_view required_origin = {},
+                        std::string* origin = nullptr);
+  // Forgets the tombstones of VPNs deleted before `cutoff` (their delete envelopes are wiped);
+  // `dropped` is called with each VPN id. Returns how many went.
+  size_t collect_tombstones(std::chrono::steady_clock::time_point cutoff,
+                            const std::function<void(const std::string&)>& dropped = {});
+  size_t tombstones() const { return tombstones_; }
 
   const VpnEntry* find(const std::string& vpn_id) const;
   size_t contexts() const { return live_; }
@@ -44,7 +56,7 @@ class ReplicaTable {
 
  private:
   std::map<std::string, VpnEntry> vpns_;
-  size_t live_ = 0;
+  size_t live_ = 0, tombstones_ = 0;
 };
 
 }  // namespace elastic::sync

@@ -4,8 +4,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "elastic/local_server.h"
@@ -19,6 +21,10 @@ namespace elastic::sync {
 struct DaemonStats {
   uint64_t published = 0, received = 0, stale = 0, errors = 0, delivered = 0;
   uint64_t views = 0, views_refused = 0, remarked = 0;  // membership views applied / refused
+  uint64_t refused_origin = 0;                          // envelopes whose origin_node is not the member that sent them
+  uint64_t refused_connections = 0;                     // closed at accept: max_connections reached
+  uint64_t timeouts = 0;                                // connections closed by a handshake, Hello or idle timeout
+  uint64_t tombstones_collected = 0;
 };
 
 class SyncDaemon {
@@ -30,7 +36,9 @@ class SyncDaemon {
 
   // An envelope from the local producer (this node's VPNs): apply, then replicate.
   Result<void> publish(std::string_view bytes);
-  // An envelope from a peer: apply; new ones go to the local clients.
+  // An envelope from the local producer must name this node as its origin (else an error).
+  // An envelope from a peer: applied only if its origin_node is that (authenticated) peer, else
+  // Refused (counted, logged once per peer and VPN); new ones go to the local clients.
   Result<Applied> receive(const std::string& peer, std::string_view bytes);
 
   // A Membership body from elastic-heartbeatd: placement follows the live members from now on;
@@ -43,6 +51,9 @@ class SyncDaemon {
   // Sends every replica held here (not this node's own VPNs) to a local client that subscribed.
   void replay_to(LocalSession& s);
   void count_error() { ++stats_.errors; }
+  void count_timeout() { ++stats_.timeouts; }
+  // Forgets the tombstones older than elastic.syncd.tombstone_ttl_s (run periodically).
+  size_t collect_tombstones();
   std::string status() const;
   std::string metrics() const;
   ReplicaTable& table() { return table_; }
@@ -52,6 +63,9 @@ class SyncDaemon {
   void accept_peers();
   void accept_local();
   void accept_metrics();
+  Result<void> open_local_socket();
+  void schedule_gc();
+  void refuse_origin(const std::string& from, const std::string& vpn_id, const std::string& origin);
   std::vector<std::string> alternates_of(const std::string& vpn_id, const std::vector<Member>& view) const;
   void mark_gained(const std::vector<Member>& old_view);
 
@@ -64,6 +78,10 @@ class SyncDaemon {
   std::unique_ptr<boost::asio::ip::tcp::acceptor> peer_acceptor_, metrics_acceptor_;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> local_acceptor_;
   std::vector<std::weak_ptr<LocalSession>> locals_;
+  // Open inbound connections (peer TLS and metrics; local), each bounded by max_connections.
+  std::shared_ptr<size_t> tcp_slots_ = std::make_shared<size_t>(0), local_slots_ = std::make_shared<size_t>(0);
+  boost::asio::steady_timer gc_timer_;
+  std::set<std::pair<std::string, std::string>> refusals_logged_;  // (peer, vpn id), bounded
   DaemonStats stats_;
 };
 

@@ -19,6 +19,9 @@ enum class FrameType : uint8_t {
   // local socket only, from elastic-heartbeatd: the live membership view, body text
   // "epoch=N live=sg1,sg2,..." (placement is computed over the live members)
   Membership = 5,
+  // peer links only, from the dialling side when it has nothing else to send (keepalive, body
+  // empty); the receiver answers with an Ack of the last sequence number it applied
+  Ping = 6,
 };
 
 // A type byte, a length word and at most this many body bytes: one envelope (1 MiB) + seq.

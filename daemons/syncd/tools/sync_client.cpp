@@ -1,12 +1,18 @@
 // elastic-sync-client: a stand-in for the charon plugin on syncd's local socket, for tests and
 // benchmarks. It publishes synthetic VPN contexts, listens for replicas, asks for status, and
 // computes which VPNs a node should hold (the same placement rule as the daemon).
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,11 +21,13 @@
 #include <thread>
 #include <vector>
 
+#include "elastic/parse_number.h"
 #include "elastic/placement.h"
 #include "elastic/replica_table.h"
 #include "elastic/settings.h"
 #include "elastic/sync_frame.h"
 #include "elastic/syncd_config.h"
+#include "elastic/tls.h"
 #include "elastic/unix_io.h"
 
 using namespace elastic;
@@ -46,6 +54,13 @@ constexpr const char* kUsage = R"(usage: elastic-sync-client COMMAND [OPTIONS]
   expect  --config F --node X --history ORIGIN:COUNT:VERSION:COUNTERS:DELETE[,...]
                                                   digest node X should show after those publish runs
   raw     --socket S HEX                          send raw bytes, print what comes back
+  peer    --connect IP:PORT --ca F --cert F --key F [--hello NAME] [--node N --origin O --count C
+          [--epoch E]] [--wait-close-ms T]
+                                  act as a peer: TLS 1.3 with that certificate, send Hello NAME,
+                                  C contexts "N/1".."N/C" whose origin_node is O, wait for the Ack
+                                  of the last one ("acked C"); then wait up to T ms for the daemon
+                                  to close the connection ("closed by the daemon after X ms" or
+                                  "still open after T ms")
 )";
 
 std::map<std::string, std::string> opts(int argc, char** argv, std::vector<std::string>& pos) {
@@ -118,8 +133,11 @@ v1::Envelope context(const std::string& node, uint64_t i, uint64_t epoch, uint64
   c->set_protocol(v1::CHILD_PROTOCOL_ESP);
   c->set_mode(v1::CHILD_MODE_TUNNEL);
   c->mutable_algorithms()->set_encryption(20);
+  c->mutable_algorithms()->set_encryption_key_bits(128);
   c->mutable_keys()->set_encryption_i(std::string(20, 'e'));
   c->mutable_keys()->set_encryption_r(std::string(20, 'f'));
+  c->mutable_replay_in()->set_window(32);
+  c->mutable_replay_out()->set_oseq(1);
   for (auto* ts : {c->add_local_ts(), c->add_remote_ts()}) {
     ts->set_from_address(std::string("\x0a\x00\x00\x00", 4));
     ts->set_to_address(std::string("\x0a\xff\xff\xff", 4));
@@ -346,6 +364,90 @@ int cmd_expect(std::map<std::string, std::string>& o) {
   return 0;
 }
 
+// A blocking TLS client for tests (a peer that misbehaves on purpose): reads with a poll()
+// deadline so that a silent daemon cannot hang it.
+int cmd_peer(std::map<std::string, std::string>& o) {
+  namespace asio = boost::asio;
+  std::signal(SIGPIPE, SIG_IGN);  // a daemon that closes on us is reported, not a silent death
+  asio::io_context io;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  if (auto ok = setup_tls(ctx, o["--ca"], o["--cert"], o["--key"]); !ok)
+    return std::fprintf(stderr, "peer: %s\n", ok.error().message.c_str()), 2;
+  const std::string target = o["--connect"];
+  const auto colon = target.rfind(':');
+  TlsStream stream(io, ctx);
+  boost::system::error_code ec;
+  auto port = parse_u64(colon == std::string::npos ? "" : target.substr(colon + 1), "--connect port", 1, 65535);
+  auto addr = asio::ip::make_address(target.substr(0, colon), ec);
+  if (ec || !port) return std::fprintf(stderr, "peer: bad --connect '%s' (IP:PORT)\n", target.c_str()), 2;
+  asio::ip::tcp::endpoint ep(addr, static_cast<uint16_t>(*port));
+  stream.lowest_layer().connect(ep, ec);
+  if (!ec) stream.handshake(asio::ssl::stream_base::client, ec);
+  if (ec) return std::printf("handshake failed: %s\n", ec.message().c_str()), 1;
+  const int fd = stream.lowest_layer().native_handle();
+  // Reads one chunk within the deadline: >0 bytes, 0 on close/error, -1 on timeout.
+  auto read_until = [&](char* buf, size_t len, std::chrono::steady_clock::time_point deadline) -> long {
+    if (SSL_pending(stream.native_handle()) == 0) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{fd, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) return -1;
+    }
+    boost::system::error_code rec;
+    const size_t n = stream.read_some(asio::buffer(buf, len), rec);
+    return rec ? 0 : static_cast<long>(n);
+  };
+  std::string out;
+  if (o.count("--hello")) out += encode_frame(FrameType::Hello, o["--hello"]);
+  const uint64_t count = num(o, "--count", 0), epoch = num(o, "--epoch", 1);
+  for (uint64_t i = 1; i <= count; ++i) {
+    v1::Envelope env = context(o["--node"], i, epoch, 1);
+    env.set_origin_node(o.count("--origin") ? o["--origin"] : o["--node"]);
+    out += encode_data(i, encode_envelope(env));
+  }
+  if (!out.empty()) asio::write(stream, asio::buffer(out), ec);
+  if (ec) return std::printf("write failed: %s\n", ec.message().c_str()), 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  FrameDecoder dec;
+  char buf[4096];
+  if (count) {
+    uint64_t acked = 0;
+    const auto deadline = t0 + std::chrono::seconds(10);
+    while (acked < count) {
+      const long n = read_until(buf, sizeof buf, deadline);
+      if (n <= 0)
+        return std::printf("%s before the ack of %llu (acked %llu)\n", n ? "timeout" : "closed",
+                           (unsigned long long)count, (unsigned long long)acked),
+               1;
+      dec.feed(buf, static_cast<size_t>(n));
+      for (bool none = false;;) {
+        auto f = dec.next(none);
+        if (none) break;
+        if (f && f->type == FrameType::Ack) acked = *parse_ack(f->body);
+      }
+    }
+    std::printf("acked %llu\n", (unsigned long long)acked);
+  }
+  if (o.count("--wait-close-ms")) {
+    const auto t1 = std::chrono::steady_clock::now();
+    const auto deadline = t1 + std::chrono::milliseconds(num(o, "--wait-close-ms", 0));
+    for (;;) {
+      const long n = read_until(buf, sizeof buf, deadline);
+      if (n < 0) {
+        std::printf("still open after %llu ms\n", (unsigned long long)num(o, "--wait-close-ms", 0));
+        break;
+      }
+      if (n == 0) {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t1);
+        std::printf("closed by the daemon after %lld ms\n", static_cast<long long>(ms.count()));
+        break;
+      }
+    }
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -359,5 +461,6 @@ int main(int argc, char** argv) {
   if (cmd == "raw") return exchange(o, unhex(pos.empty() ? "" : pos[0]), true);
   if (cmd == "membership") return cmd_membership(o);
   if (cmd == "expect") return cmd_expect(o);
+  if (cmd == "peer") return cmd_peer(o);
   return std::fputs(kUsage, stderr), 2;
 }
