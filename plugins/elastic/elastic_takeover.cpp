@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "elastic/parse_number.h"
 #include "elastic_core.h"
 
 namespace elastic::plugin {
@@ -67,11 +68,10 @@ Result<std::vector<sync::Member>> parse_members(const std::string& text) {
     const size_t eq = item.find('=');
     sync::Member m{item.substr(0, eq), 1.0};
     if (eq != std::string::npos) {
-      const std::string w = item.substr(eq + 1);
-      char* end = nullptr;
-      m.weight = std::strtod(w.c_str(), &end);
-      if (w.empty() || *end || !std::isfinite(m.weight) || m.weight <= 0)
-        return make_error("live member '" + item + "': weight must be a positive number");
+      // the same rule as elastic-syncd's and elastic-heartbeatd's configs: a whole number 1..1000
+      auto w = parse_u64(item.substr(eq + 1), "live member '" + item + "': weight", 1, 1000);
+      if (!w) return w.error();
+      m.weight = static_cast<double>(*w);
     }
     if (m.name.empty() || m.name.find_first_of(" \t\n/") != std::string::npos)
       return make_error("live member '" + item + "': bad member name");
