@@ -39,6 +39,7 @@ Result<std::string> read_key(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return make_error("cannot read key file " + path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return make_error("key file " + path + " is not a regular file");
+  if (st.st_size > 4096) return make_error("key file " + path + " is larger than 4096 bytes (not a key?)");
   if (st.st_mode & 077) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
