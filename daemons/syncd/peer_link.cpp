@@ -3,6 +3,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <functional>
 
 #include "elastic/secure.h"
 #include "elastic/sync_daemon.h"
@@ -83,12 +84,7 @@ void PeerLink::connect() {
         keepalive();
         wipe_sent();
         out_ += encode_frame(FrameType::Hello, daemon_.config().node);  // keeps the reserved capacity
-        writing_ = true;
-        asio::async_write(*stream_, asio::buffer(out_), [this, self, gen](auto ec, size_t) {
-          if (gen != generation_) return;
-          writing_ = false;
-          wipe_sent();
-          if (ec) return fail("write", ec);
+        write_out([this] {
           log_line("peer " + peer_.name + ": connected, resync of what it is alternate for");
           resync();
           read_acks();
@@ -178,14 +174,20 @@ void PeerLink::pump() {
     if (append_frames(id, out_)) ++stats_.frames_sent;
   }
   if (out_.empty()) return;
+  write_out([this] { pump(); });
+}
+
+// Writes out_ (one write at a time); when it is done, wipes it and runs `then` on this link, unless
+// the link failed or was replaced meanwhile.
+void PeerLink::write_out(std::function<void()> then) {
   writing_ = true;
   asio::async_write(*stream_, asio::buffer(out_),
-                    [this, self = shared_from_this(), gen = generation_](auto ec, size_t) {
+                    [this, self = shared_from_this(), gen = generation_, then = std::move(then)](auto ec, size_t) {
                       if (gen != generation_) return;
                       writing_ = false;
                       wipe_sent();
                       if (ec) return fail("write", ec);
-                      pump();
+                      then();
                     });
 }
 
@@ -207,14 +209,7 @@ void PeerLink::keepalive() {
           wipe_sent();
           out_ += encode_frame(FrameType::Ping, "");
           ++stats_.pings;
-          writing_ = true;
-          asio::async_write(*stream_, asio::buffer(out_), [this, self, gen](auto ec, size_t) {
-            if (gen != generation_) return;
-            writing_ = false;
-            wipe_sent();
-            if (ec) return fail("write", ec);
-            pump();
-          });
+          write_out([this] { pump(); });
         }
         keepalive();
       });

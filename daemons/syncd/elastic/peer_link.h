@@ -10,6 +10,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -53,6 +54,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void read_acks();
   bool append_frames(const std::string& vpn_id, std::string& out);
   void wipe_sent();
+  void write_out(std::function<void()> then);
   void keepalive();
 
   SyncDaemon& daemon_;
