@@ -179,6 +179,10 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 	else if (streq(cmd, "activate") && (uid = select_vpn(this, arg1, a)) &&
 			 margin_arg(this, arg2, &margin, a))
 	{
+		if (!arg2 && body.len && elastic_envelope_outbound_stopped(body.ptr, body.len))
+		{	/* the previous owner stopped sending before it read these counters: no jump */
+			margin = 0;
+		}
 		a->error = elastic_activate(this->store, this->listener, uid,
 									body.len ? body.ptr : NULL, body.len, margin);
 		if (!a->error)

@@ -34,6 +34,16 @@ char *elastic_store_export(elastic_store_t *store, uint32_t ike_uid, unsigned ch
 						   size_t *len);
 
 /**
+ * The same for release, once the VPN's outbound traffic is blocked: marked outbound_stopped (the
+ * counters are final, the next owner continues at exactly the next sequence number).
+ */
+char *elastic_store_export_final(elastic_store_t *store, uint32_t ike_uid, unsigned char **out,
+								 size_t *len);
+
+/** Whether a (valid) envelope is such a final one. */
+bool elastic_envelope_outbound_stopped(const void *data, size_t len);
+
+/**
  * The VPN's ESP counters as a sync envelope (kind counters: message IDs and the replay state of
  * every CHILD_SA as last reported by the kernel); bumps the VPN's version. An error text or NULL.
  */

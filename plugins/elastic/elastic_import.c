@@ -2,8 +2,10 @@
 #include "elastic_envelope.h"
 #include "elastic_kex.h"
 
+#include <collections/linked_list.h>
 #include <daemon.h>
 #include <endian.h>
+#include <unistd.h>
 #include <sa/ikev2/keymat_v2.h>
 
 #define PATH(buf, ...) (snprintf(buf, sizeof(buf), __VA_ARGS__), buf)
@@ -576,10 +578,103 @@ char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uin
 	return err;
 }
 
+/** Fences (or unfences) the outbound traffic of every CHILD_SA of ike_sa. */
+static void fence_all(ike_sa_t *ike_sa, bool add)
+{
+	enumerator_t *enumerator;
+	child_sa_t *child_sa;
+
+	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
+	while (enumerator->enumerate(enumerator, &child_sa))
+	{
+		elastic_import_fence_outbound(ike_sa, child_sa, add);
+	}
+	enumerator->destroy(enumerator);
+}
+
+/** One fence DROP policy, kept to be removed after its IKE_SA is gone. */
+typedef struct {
+	traffic_selector_t *src_ts, *dst_ts;
+	host_t *src, *dst;
+	mark_t mark;
+	uint32_t if_id;
+	ipsec_mode_t mode;
+} fence_t;
+
+static void fence_destroy(fence_t *f)
+{
+	f->src_ts->destroy(f->src_ts);
+	f->dst_ts->destroy(f->dst_ts);
+	f->src->destroy(f->src);
+	f->dst->destroy(f->dst);
+	free(f);
+}
+
+/** Copies of the fence policies of ike_sa's CHILD_SAs (see manage_drop()). */
+static linked_list_t *save_fences(ike_sa_t *ike_sa)
+{
+	linked_list_t *list = linked_list_create();
+	enumerator_t *children, *policies;
+	child_sa_t *child_sa;
+	traffic_selector_t *my_ts, *other_ts;
+	fence_t *f;
+
+	children = ike_sa->create_child_sa_enumerator(ike_sa);
+	while (children->enumerate(children, &child_sa))
+	{
+		policies = child_sa->create_policy_enumerator(child_sa);
+		while (policies->enumerate(policies, &my_ts, &other_ts))
+		{
+			INIT(f,
+				.src_ts = my_ts->clone(my_ts),
+				.dst_ts = other_ts->clone(other_ts),
+				.src = ike_sa->get_my_host(ike_sa)->clone(ike_sa->get_my_host(ike_sa)),
+				.dst = ike_sa->get_other_host(ike_sa)->clone(ike_sa->get_other_host(ike_sa)),
+				.mark = child_sa->get_mark(child_sa, FALSE),
+				.if_id = child_sa->get_if_id(child_sa, FALSE),
+				.mode = child_sa->get_mode(child_sa),
+			);
+			list->insert_last(list, f);
+		}
+		policies->destroy(policies);
+	}
+	children->destroy(children);
+	return list;
+}
+
+/** Removes the saved fence policies (their IKE_SA, SAs and IPsec policies are gone). */
+static void remove_fences(linked_list_t *list)
+{
+	fence_t *f;
+
+	while (list->remove_first(list, (void**)&f) == SUCCESS)
+	{
+		ipsec_sa_cfg_t sa = { .mode = f->mode };
+		kernel_ipsec_policy_id_t id = {
+			.dir = POLICY_OUT,
+			.src_ts = f->src_ts,
+			.dst_ts = f->dst_ts,
+			.mark = f->mark,
+			.if_id = f->if_id,
+		};
+		kernel_ipsec_manage_policy_t policy = {
+			.type = POLICY_DROP,
+			.prio = POLICY_PRIORITY_PASS,
+			.src = f->src,
+			.dst = f->dst,
+			.sa = &sa,
+		};
+		charon->kernel->del_policy(charon->kernel, &id, &policy);
+		fence_destroy(f);
+	}
+	list->destroy(list);
+}
+
 char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
 					  unsigned char **out, size_t *len)
 {
 	ike_sa_t *ike_sa;
+	linked_list_t *fences;
 	char *err;
 
 	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
@@ -587,19 +682,28 @@ char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint
 	{
 		return error("no IKE_SA with unique id %u here", uid);
 	}
+	/* nothing is encrypted from here on, so the counters read next are final: the next owner
+	 * continues at exactly the next sequence number (a packet past its policy lookup when the
+	 * fence went in is given 2 ms to take its number) */
+	fence_all(ike_sa, TRUE);
+	usleep(2000);
 	/* exact message IDs now, counters read by the export */
 	listener->snapshot(listener, ike_sa);
-	err = elastic_store_export(store, uid, out, len);
+	err = elastic_store_export_final(store, uid, out, len);
 	if (err)
 	{
+		fence_all(ike_sa, FALSE);
 		charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
 		return err;
 	}
 	DBG1(DBG_CFG, "elastic: released IKE_SA %s[%u] (no DELETE sent)", ike_sa->get_name(ike_sa),
 		 uid);
 	/* it lives on elsewhere: forget it before the IKE_SA goes, so that no delete is published;
-	 * destroying an IKE_SA sends nothing to the peer, its kernel SAs go with it */
+	 * destroying an IKE_SA sends nothing to the peer, its kernel SAs and IPsec policies go with
+	 * it; the fence goes only after them (else a packet could still be encrypted) */
+	fences = save_fences(ike_sa);
 	elastic_store_release(store, uid);
 	charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
+	remove_fences(fences);
 	return NULL;
 }

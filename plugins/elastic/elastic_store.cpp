@@ -483,8 +483,11 @@ uint32_t elastic_store_find(elastic_store_t* s, const char* name) {
   return 0;
 }
 
-char* elastic_store_export(elastic_store_t* s, uint32_t ike_uid, unsigned char** out, size_t* len) {
+namespace {
+
+char* export_envelope(elastic_store_t* s, uint32_t ike_uid, unsigned char** out, size_t* len, bool stopped) {
   v1::Envelope env;
+  env.set_outbound_stopped(stopped);
   {
     std::lock_guard lock(s->mu);
     auto it = s->vpns.find(ike_uid);
@@ -511,6 +514,23 @@ char* elastic_store_export(elastic_store_t* s, uint32_t ike_uid, unsigned char**
   bytes_out(bytes, out, len);
   elastic::secure_wipe(bytes);
   return nullptr;
+}
+
+}  // namespace
+
+char* elastic_store_export(elastic_store_t* s, uint32_t ike_uid, unsigned char** out, size_t* len) {
+  return export_envelope(s, ike_uid, out, len, false);
+}
+
+char* elastic_store_export_final(elastic_store_t* s, uint32_t ike_uid, unsigned char** out, size_t* len) {
+  return export_envelope(s, ike_uid, out, len, true);
+}
+
+bool elastic_envelope_outbound_stopped(const void* data, size_t len) {
+  auto env = elastic::decode_envelope(std::string_view(static_cast<const char*>(data), len));
+  const bool stopped = env && env->outbound_stopped();
+  if (env) elastic::wipe_keys(*env);
+  return stopped;
 }
 
 char* elastic_store_list(elastic_store_t* s) {

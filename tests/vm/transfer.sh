@@ -39,6 +39,7 @@ transfer() {
 	expect_match "$to holds the VPN, active" "$(ctl $to list)" 'rw: ike-id [0-9]+, vpn sg1/[0-9a-f]+/[0-9]+, epoch [0-9]+, .*active'
 	expect_eq "$from holds no VPN any more" "$(ctl $from list)" ""
 	if ip -n $to xfrm policy | grep -q 'action block'; then fail "$to kept a passive DROP policy"; fi
+	if ip -n $from xfrm policy | grep -q 'action block'; then fail "$from kept its release fence (DROP)"; fi
 	pass "$to replaced its passive DROP policies by IPsec policies"
 }
 

@@ -47,7 +47,23 @@ move() {
 }
 
 id_before=$(ctl $holder list | sed -n 's/.*rw: ike-id \([0-9]*\),.*/\1/p')
+# Exactness, independent of timing: what each gateway sends on the SA towards the EU, captured in
+# the front router on its link; the target's first sequence number must follow the source's last.
+spi_out=$(ctl sg1 list | awk '/spi_out/ { for (i = 1; i <= NF; i++) if ($i == "spi_out") { print $(i + 1); exit } }' | tr -d ,)
+for sg in sg1 $holder; do
+	ip netns exec rf tcpdump -i eth-$sg -n -l -U "esp and dst host 192.0.2.2 and ip[20:4] = 0x$spi_out" \
+		>"$CHARON_RUN/esp-$sg.txt" 2>/dev/null &
+	echo $! >"$CHARON_RUN/tcpdump-$sg.pid"
+done
+sleep 1
 move sg1 $holder
+for sg in sg1 $holder; do kill "$(cat "$CHARON_RUN/tcpdump-$sg.pid")" 2>/dev/null || true; done
+sleep 0.5
+seqs() { grep -Eo 'seq=0x[0-9a-f]+' "$CHARON_RUN/esp-$1.txt" | sed 's/seq=//' | xargs -r printf '%d\n'; }
+last=$(seqs sg1 | sed -n '$p') first=$(seqs $holder | sed -n 1p)
+echo "ESP to the EU on SPI 0x$spi_out: sg1 sent $(seqs sg1 | wc -l) packets up to seq $last, $holder's first: seq $first"
+[ -n "$last" ] && [ -n "$first" ] || fail "no ESP captured from sg1 or $holder"
+expect_eq "the target's first ESP sequence number is the source's last + 1 (no gap, no reuse)" "$first" $((last + 1))
 expect_eq "$holder activated its replica (same ike-id $id_before)" \
 	"$(ctl $holder list | sed -n 's/.*rw: ike-id \([0-9]*\),.*active.*/\1/p')" "$id_before"
 expect_match "$holder logged the reuse" "$(cat "$CHARON_RUN/$holder/charon.log")" "already held here passive as IKE_SA $id_before: reused"
