@@ -170,6 +170,10 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 		}
 		a->error = elastic_import(this->store, this->listener, body.ptr, body.len,
 								  streq(arg1, "active"), margin, &uid);
+		if (!a->error && streq(arg1, "active"))
+		{	/* responsible here now: its traffic must come here */
+			elastic_steer(this->steer, this->store, &uid, 1);
+		}
 		if (!a->error && asprintf(&text, "ike-id %u\n", uid) > 0)
 		{
 			a->payload = (unsigned char*)text;

@@ -264,6 +264,27 @@ int cmd_sync_status(const Args& a) {
   return fail("no status from " + path);
 }
 
+// The target failed after the source let go: the source takes the VPN back from its final
+// context (active, with the configured margin: the target may have sent before it failed), so
+// that a failed transfer never loses a VPN. If even that fails, the final context is kept in a
+// file (0600) for `elasticctl import --mode active`.
+int take_back(const std::string& sock, const std::string& why, std::string& final_ctx) {
+  auto back = call(sock, "import active", final_ctx);
+  if (back.ok) {
+    elastic::secure_wipe(final_ctx);
+    while (!back.payload.empty() && back.payload.back() == '\n') back.payload.pop_back();
+    return fail(why + "; the VPN was taken back here (" + back.payload + ")");
+  }
+  char path[] = "/run/elasticctl-final.XXXXXX";
+  const int fd = mkstemp(path);
+  const bool kept = fd >= 0 && write_all(fd, final_ctx.data(), final_ctx.size());
+  if (fd >= 0) close(fd);
+  elastic::secure_wipe(final_ctx);
+  return fail(why + "; taking it back here failed too (" + back.payload + "): " +
+              (kept ? "its final context is in " + std::string(path) + ", import it with --mode active"
+                    : "its final context could not be saved"));
+}
+
 int cmd_transfer(const Args& a, const std::string& sock) {
   std::string err;
   auto sel = selector(a, err);
@@ -291,8 +312,8 @@ int cmd_transfer(const Args& a, const std::string& sock) {
   const double t_released = ms();
   if (!fin.ok) return fail("release: " + fin.payload + " (the target holds a passive copy, ike-id " + uid + ")");
   auto act = call(to, "activate id:" + uid + *m, fin.payload);
+  if (!act.ok) return take_back(sock, "activate on the target: " + act.payload, fin.payload);
   elastic::secure_wipe(fin.payload);
-  if (!act.ok) return fail("activate on the target: " + act.payload);
   const double t_done = ms();
   std::printf("transferred to ike-id %s: passive copy %.1f ms, steer %.1f ms, release %.1f ms, activate %.1f ms\n",
               uid.c_str(), t_passive, t_steered - t_passive, t_released - t_steered, t_done - t_released);

@@ -116,3 +116,30 @@ expect_match "sg1 still holds it, active" "$(ctl sg1 list)" 'rw: ike-id 1, .*act
 expect_match "sg2 holds only the passive copy" "$(ctl sg2 list)" 'rw: ike-id [0-9]+, .*passive'
 for n in sg1 sg2; do kill -0 "$(cat "$CHARON_RUN/$n/charon.pid")" || fail "charon $n died"; done
 pass "both charons still run"
+
+echo "--- a target that fails after the source let go: the source takes the VPN back"
+# A stand-in target: accepts the passive import, then fails the activation.
+python3 - "$CHARON_RUN/fake-target.sock" <<'PY' &
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
+while True:
+    c, _ = s.accept()
+    n = struct.unpack("!I", c.recv(4, socket.MSG_WAITALL))[0]
+    req = b""
+    while len(req) < n: req += c.recv(n - len(req))
+    ans = b"OK\nike-id 77\n" if req.startswith(b"import passive") else b"ERR injected activation failure\n"
+    c.sendall(struct.pack("!I", len(ans)) + ans); c.close()
+PY
+fake=$!
+for i in $(seq 100); do [ -S "$CHARON_RUN/fake-target.sock" ] && break; sleep 0.05; done
+spis=$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')
+seqerr=$(xfrm_stat eu XfrmInStateSeqError)
+refused "a transfer whose target fails to activate" \
+	"activate on the target: injected activation failure; the VPN was taken back here \(ike-id [0-9]+\)" \
+	ctl sg1 transfer --ike rw --to "$CHARON_RUN/fake-target.sock" --steer true
+kill $fake
+expect_match "sg1 holds the VPN active again" "$(ctl sg1 list)" 'rw: ike-id [0-9]+, .*active'
+out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "the VPN passes traffic via sg1 after the take-back" "$out" ' 0% packet loss'
+expect_eq "the EU kept its IKE_SA" "$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis"
+expect_eq "the EU saw no replayed sequence number" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
