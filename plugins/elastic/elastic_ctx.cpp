@@ -79,9 +79,23 @@ Message* walk_mut(elastic_ctx_t* ctx, const char* path, Step& last, const FieldD
   return holder;
 }
 
+// Whether every step of `path` names a field of the schema (whatever the message holds): a read of
+// a misspelled path is a bug to report, not a 0 to use (for a counter, a reused nonce).
+bool in_schema(std::string_view path) {
+  const google::protobuf::Descriptor* d = elastic::v1::VpnContext::descriptor();
+  Step step;
+  while (next_step(path, step)) {
+    const FieldDescriptor* f = d ? d->FindFieldByName(std::string(step.name)) : nullptr;
+    if (!f) return false;
+    d = f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? f->message_type() : nullptr;
+  }
+  return true;
+}
+
 const Message* walk_const(const elastic_ctx_t* ctx, const char* path, Step& last, const FieldDescriptor*& f) {
   const Message* holder = walk(ctx->msg, path, last, false, nullptr);
   f = holder ? holder->GetDescriptor()->FindFieldByName(std::string(last.name)) : nullptr;
+  if (!f && !in_schema(path)) complain(path, "no such field");
   return f ? holder : nullptr;
 }
 

@@ -72,6 +72,14 @@ TEST(PluginCtx, UnknownPathsAreRefusedNotInvented) {
   EXPECT_FALSE(elastic_ctx_set_u64(ctx, "ike_sa.message_ids.initate", 7));  // misspelled
   EXPECT_FALSE(elastic_ctx_set_u64(ctx, "ike_sa.child_sas[3].spi_in", 1));  // no such element
   EXPECT_EQ(elastic_ctx_count(ctx, "ike_sa.child_sas"), 0);
+  // Reads: an unset field of the schema is 0 silently; a path not in the schema is reported.
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(elastic_ctx_get_u64(ctx, "ike_sa.child_sas[0].replay_out.oseq"), 0u);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(elastic_ctx_get_u64(ctx, "ike_sa.child_sas[0].replay_out.oseqq"), 0u);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "elastic: context path 'ike_sa.child_sas[0].replay_out.oseqq': no such field\n");
   elastic_ctx_destroy(ctx);
 }
 
