@@ -136,7 +136,7 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 	cmd = cmd ?: "";
 	if (!arity(streq(cmd, "list") || streq(cmd, "fence") || streq(cmd, "unfence") ||
 			   streq(cmd, "drop-fenced") ? arg1 :
-			   streq(cmd, "export") || streq(cmd, "release") ? arg2 :
+			   streq(cmd, "export") || streq(cmd, "release") || streq(cmd, "steer") ? arg2 :
 			   streq(cmd, "import") || streq(cmd, "activate") ? arg3 : arg5, cmd, a))
 	{
 		return;
@@ -192,6 +192,21 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 		if (!a->error)
 		{
 			elastic_steer(this->steer, this->store, &uid, 1);
+		}
+	}
+	else if (streq(cmd, "steer") && (uid = select_vpn(this, arg1, a)))
+	{	/* a transfer moves the traffic to the target before the source lets go */
+		int ms = this->steer ? elastic_steer(this->steer, this->store, &uid, 1) : -1;
+
+		if (ms < 0)
+		{
+			a->error = strdup(this->steer ? "the steering hook failed"
+										  : "no steering hook configured (charon.plugins.elastic.steer)");
+		}
+		else if (asprintf(&text, "steer_ms %d\n", ms) > 0)
+		{
+			a->payload = (unsigned char*)text;
+			a->len = strlen(text);
 		}
 	}
 	else if (streq(cmd, "takeover"))

@@ -56,9 +56,13 @@ commands:
                                          here without a DELETE to the peer
   transfer --ike NAME|--ike-id N --to PATH [--steer CMD] [--margin N]
                                          live transfer to the charon at control socket PATH:
-                                         export, import passive there, run CMD (steer the VPN's
-                                         traffic to the target), release here, activate there
-                                         with the final counters; prints the timings
+                                         export, import passive there (or refresh the replica it
+                                         holds), steer the VPN's traffic there (CMD, else the
+                                         target's steering hook), release here (outbound stopped,
+                                         final counters), activate there continuing at exactly the
+                                         next sequence number (or N past it); prints the timings
+  steer --ike NAME|--ike-id N            run this gateway's steering hook for the VPN (move its
+                                         traffic here)
   inspect FILE|-                         decode a context and print it without key material
   sync-status [--syncd-socket PATH]      the local elastic-syncd: contexts held, digest, and per
                                          peer: connected, pending VPNs, unacknowledged frames
@@ -304,9 +308,15 @@ int cmd_transfer(const Args& a, const std::string& sock) {
   const double t_passive = ms();
   auto uid = imp.payload.substr(imp.payload.find(' ') + 1);
   while (!uid.empty() && uid.back() == '\n') uid.pop_back();
-  // The EU's traffic must reach the target before the source lets go of the SAs.
-  if (a.opt.count("--steer") && std::system(a.opt.at("--steer").c_str()) != 0)
-    return fail("the --steer command failed; the VPN stays here (the target holds a passive copy, ike-id " + uid + ")");
+  // The EU's traffic must reach the target before the source lets go of the SAs: the --steer
+  // command, else the target's steering hook. If that fails, the traffic is steered back here.
+  const bool steered =
+      a.opt.count("--steer") ? std::system(a.opt.at("--steer").c_str()) == 0 : call(to, "steer id:" + uid).ok;
+  if (!steered) {
+    if (!a.opt.count("--steer")) (void)call(sock, "steer " + *sel);
+    return fail("steering to the target failed; the VPN stays here (the target holds a passive copy, ike-id " + uid +
+                ")");
+  }
   const double t_steered = ms();
   auto fin = call(sock, "release " + *sel);
   const double t_released = ms();
@@ -374,6 +384,14 @@ int run(const Args& a) {
     std::fputs(r.payload.c_str(), stdout);
     return 0;
   }
+  if (a.cmd == "steer") {
+    auto sel = selector(a, err);
+    if (!sel) return usage_error(err);
+    auto r = call(sock, "steer " + *sel);
+    if (!r.ok) return fail(r.payload);
+    std::fputs(r.payload.c_str(), stdout);
+    return 0;
+  }
   if (a.cmd == "fence" || a.cmd == "unfence" || a.cmd == "drop-fenced") {
     auto r = call(sock, a.cmd);
     if (!r.ok) return fail(r.payload);
@@ -397,6 +415,7 @@ const std::map<std::string, std::vector<std::string>> kOptions = {
     {"inspect", {}},
     {"sync-status", {"--syncd-socket"}},
     {"takeover", {"--node", "--live"}},
+    {"steer", {"--ike", "--ike-id"}},
     {"fence", {}},
     {"unfence", {}},
     {"drop-fenced", {}},

@@ -28,14 +28,14 @@ inits=$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)
 # owners: the gateways that hold the VPN active (must be exactly one).
 owners() { for n in $TOPOLOGY_SGS; do [ "$(ha_role $n)" = active ] && echo $n; done | xargs; }
 
-# move FROM TO: transfer while a 50/s ping runs; the plugin's steering hook moves the traffic
-# when TO activates (the same hook as a takeover).
+# move FROM TO: transfer while a 50/s ping runs; TO's steering hook (the same as a takeover's)
+# moves the traffic before FROM lets go.
 move() {
 	local from=$1 to=$2 out
 	ip netns exec eu ping -n -q -i 0.02 -c 150 -I 10.1.0.1 10.2.0.1 >"$CHARON_RUN/ping.out" 2>&1 &
 	local ping=$!
 	sleep 1
-	out=$(ctl $from transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic" --steer true)
+	out=$(ctl $from transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic")
 	echo "$from -> $to: $out"
 	wait $ping || true
 	grep -E 'packets transmitted' "$CHARON_RUN/ping.out"
@@ -84,3 +84,13 @@ expect_match "a CHILD_SA rekey after three transfers" "$out" ' 0% packet loss'
 expect_eq "no new IKE_SA_INIT from the EU" "$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)" "$inits"
 if grep -E 'already exists here' "$CHARON_RUN"/sg*/charon.log; then fail "an import collided with a replica"; fi
 pass "no import collided with a replica"
+
+echo "--- a steering hook that fails: the transfer stops before the source lets go"
+kill "$(cat "$CHARON_RUN/steerd.pid")"
+sleep 0.3
+if out=$(ctl sg1 transfer --ike rw --to "$CHARON_RUN/sg2/charon.elastic" 2>&1); then fail "the transfer succeeded without steering: $out"; fi
+expect_match "it says why" "$out" 'steering to the target failed; the VPN stays here'
+expect_eq "one owner, still sg1" "$(owners)" sg1
+out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "traffic still through sg1" "$out" ' 0% packet loss'
+expect_eq "EU IKE_SA unchanged" "$(eu_ike_spis)" "$spis"
