@@ -5,6 +5,9 @@
 #include <collections/linked_list.h>
 #include <daemon.h>
 #include <endian.h>
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <sa/ikev2/keymat_v2.h>
 
@@ -670,11 +673,32 @@ static void remove_fences(linked_list_t *list)
 	list->destroy(list);
 }
 
+/**
+ * Waits until every packet that looked up the VPN's outbound policy before the fence went in has
+ * taken its sequence number. A forwarded packet goes from the policy lookup to xfrm_output (where
+ * the number is assigned) within one softirq, i.e. one RCU read-side section; membarrier's
+ * MEMBARRIER_CMD_GLOBAL runs synchronize_rcu(), which waits for all of them. (A fixed sleep is
+ * not enough: under load a CPU can be held up for longer, and a late packet would then reuse the
+ * number the next owner starts with.) FALSE if the kernel cannot do it: then the final context is
+ * not marked exact and the next owner jumps by its margin.
+ */
+static bool wait_for_packets_in_flight(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+	{
+		return TRUE;
+	}
+	DBG1(DBG_CFG, "elastic: membarrier(MEMBARRIER_CMD_GLOBAL) failed (%s): the final counters "
+		 "are not marked exact, the next owner jumps by its margin", strerror(errno));
+	return FALSE;
+}
+
 char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
 					  unsigned char **out, size_t *len)
 {
 	ike_sa_t *ike_sa;
 	linked_list_t *fences;
+	bool exact;
 	char *err;
 
 	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
@@ -683,13 +707,13 @@ char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint
 		return error("no IKE_SA with unique id %u here", uid);
 	}
 	/* nothing is encrypted from here on, so the counters read next are final: the next owner
-	 * continues at exactly the next sequence number (a packet past its policy lookup when the
-	 * fence went in is given 2 ms to take its number) */
+	 * continues at exactly the next sequence number */
 	fence_all(ike_sa, TRUE);
-	usleep(2000);
+	exact = wait_for_packets_in_flight();
 	/* exact message IDs now, counters read by the export */
 	listener->snapshot(listener, ike_sa);
-	err = elastic_store_export_final(store, uid, out, len);
+	err = exact ? elastic_store_export_final(store, uid, out, len)
+				: elastic_store_export(store, uid, out, len);
 	if (err)
 	{
 		fence_all(ike_sa, FALSE);
