@@ -10,7 +10,10 @@ Result<void> setup_tls(boost::asio::ssl::context& ctx, const std::string& ca, co
   boost::system::error_code ec;
   SSL_CTX* raw = ctx.native_handle();
   SSL_CTX_set_min_proto_version(raw, TLS1_3_VERSION);
+  // No resumption: no cache, and no TLS 1.3 tickets at all (SSL_OP_NO_TICKET alone only makes
+  // them stateful; they would still be sent).
   SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(raw, 0);
   SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
   ctx.set_verify_mode(boost::asio::ssl::verify_peer | boost::asio::ssl::verify_fail_if_no_peer_cert);
   if (ctx.load_verify_file(ca, ec); ec) return make_error("TLS CA " + ca + ": " + ec.message());

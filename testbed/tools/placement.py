@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """placement.py VPN_ID OWNER NAME[=WEIGHT],...: the VPN's alternates, best first, by weighted
 rendezvous hashing (docs/syncd.md, Placement). An independent implementation for the tests: it
-must agree with daemons/syncd/placement.cpp, which the daemons and the plugin use."""
+must agree with common/placement.cpp, which the daemons and the plugin use."""
 import math, sys
 
 M = (1 << 64) - 1

@@ -6,10 +6,11 @@ CLIENT=$ELASTIC_BUILD/daemons/syncd/elastic-sync-client
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 pass() { printf 'ok: %s\n' "$*"; }
 
-# syncd_certs DIR NAME...: a cluster CA and a certificate (CN=NAME) for each name.
+# syncd_certs DIR NAME...: a cluster CA (CN=$SYNCD_CA_CN, default elastic-test-ca) and a
+# certificate (CN=NAME) for each name.
 syncd_certs() {
 	local d=$1 n; shift
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=elastic-test-ca \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=${SYNCD_CA_CN:-elastic-test-ca}" \
 		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
 	for n in "$@"; do
 		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$n" \

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +50,9 @@ constexpr const char* kUsage = R"(usage: elastic-sync-client COMMAND [OPTIONS]
                                   through, print "listening", then wait for C replicas (with V:
                                   C counters envelopes of version >= V; only those are timed)
   status  --socket S                              print the daemon's status
+  held    --socket S                              print the VPN ids of the replicas the daemon
+                                                  holds (its replay to a subscriber: not its own
+                                                  VPNs, not deleted ones), sorted, one a line
   membership --socket S --epoch N --live A,B,...  send a live membership view (as
                                                   elastic-heartbeatd does), print the status after it
   expect  --config F --node X --history ORIGIN:COUNT:VERSION:COUNTERS:DELETE[,...]
@@ -291,6 +295,31 @@ int cmd_listen(std::map<std::string, std::string>& o) {
   return got >= want ? 0 : 1;
 }
 
+// Subscribes and collects the VPN ids of the replay, which ends with the Status reply.
+int cmd_held(std::map<std::string, std::string>& o) {
+  int fd = connect_unix(o["--socket"]);
+  write_all(fd, encode_frame(FrameType::Hello, "listener") + encode_frame(FrameType::Status, ""));
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  FrameDecoder dec;
+  std::set<std::string> ids;
+  bool bad = false;
+  const bool done = read_frames(fd, dec, [&](const Frame& f, int64_t) {
+    if (f.type == FrameType::Status) return true;
+    if (f.type != FrameType::Data) return false;
+    auto d = split_data(f.body);
+    if (!d) return bad = true, false;
+    auto env = decode_envelope(d->second);
+    if (!env) return bad = true, false;
+    ids.insert(env->vpn_id());
+    return false;
+  });
+  close(fd);
+  if (!done || bad) return std::fprintf(stderr, "held: %s\n", bad ? "undecodable replica" : "no status reply"), 1;
+  for (const auto& id : ids) std::printf("%s\n", id.c_str());
+  return 0;
+}
+
 // Sends `req` (which ends with a Status request unless raw) and prints the Status reply.
 int exchange(std::map<std::string, std::string>& o, const std::string& req, bool raw) {
   int fd = connect_unix(o["--socket"]);
@@ -458,6 +487,7 @@ int main(int argc, char** argv) {
   if (cmd == "publish") return cmd_publish(o);
   if (cmd == "listen") return cmd_listen(o);
   if (cmd == "status") return exchange(o, encode_frame(FrameType::Status, ""), false);
+  if (cmd == "held") return cmd_held(o);
   if (cmd == "raw") return exchange(o, unhex(pos.empty() ? "" : pos[0]), true);
   if (cmd == "membership") return cmd_membership(o);
   if (cmd == "expect") return cmd_expect(o);
