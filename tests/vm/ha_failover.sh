@@ -40,6 +40,15 @@ expect_eq "no IKE exchange during the blast (message IDs unchanged)" \
 	"$(ctl sg1 list | grep -o 'message ids initiate [0-9]* respond [0-9]*')" "$mids"
 
 echo "--- a flood while sg1 dies: kill -9 of charon, syncd and heartbeatd on sg1"
+# What each gateway sends on the SA towards the EU, on the wire (front router, per gateway link):
+# sg1's kernel keeps encrypting (and draining its backlog) after its charon died, until the
+# traffic is steered away; sg2 must start beyond every number sg1 can have used.
+spi_out=$(ctl sg1 list | awk '/spi_out/ { for (i = 1; i <= NF; i++) if ($i == "spi_out") { print $(i + 1); exit } }' | tr -d ,)
+for sg in sg1 sg2; do
+	ip netns exec rf tcpdump -i eth-$sg -n -s 64 -U -w "$CHARON_RUN/esp-$sg.pcap" \
+		"esp and dst host 192.0.2.2 and ip[20:4] = 0x$spi_out" 2>/dev/null &
+	echo $! >"$CHARON_RUN/tcpdump-$sg.pid"
+done
 ip netns exec rb "$ELASTIC_REPO/testbed/tools/blast.py" 10.2.0.1 10.1.0.1 9 1000000 >/dev/null &
 flood=$!
 ha_probe "$CHARON_RUN/probe.json" 4
@@ -57,8 +66,18 @@ out=$(ip netns exec eu ping -n -c 20 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 expect_match "traffic through sg2 after the takeover" "$out" ' 0% packet loss'
 expect_eq "EU IKE_SA unchanged (same SPIs)" "$(eu_ike_spis)" "$spis"
 expect_eq "no new IKE_SA_INIT from the EU" "$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)" "$inits"
-expect_eq "EU XfrmInStateSeqError unchanged: sg2 never reused a sequence number" \
-	"$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+for sg in sg1 sg2; do kill "$(cat "$CHARON_RUN/tcpdump-$sg.pid")" 2>/dev/null || true; done
+sleep 0.5
+# seqs GW: the sequence numbers GW sent on the SA, one per line, in capture order.
+seqs() { tcpdump -n -r "$CHARON_RUN/esp-$1.pcap" 2>/dev/null | grep -Eo 'seq=0x[0-9a-f]+' | sed 's/seq=//' | xargs -r printf '%d\n'; }
+max1=$(seqs sg1 | sort -n | sed -n '$p') min2=$(seqs sg2 | sort -n | sed -n 1p)
+[ -n "$max1" ] && [ -n "$min2" ] || fail "no ESP of sg1 or sg2 captured (sg1: '$max1', sg2: '$min2')"
+drops=$(( $(xfrm_stat eu XfrmInStateSeqError) - seqerr ))
+echo "on the wire: sg1 sent up to seq $max1 ($(seqs sg1 | wc -l) packets), sg2 from seq $min2 ($(seqs sg2 | wc -l));" \
+	"EU replay-check drops: $drops (sg1's late packets, older than sg2's start)"
+expect_ge "sg2 started beyond every sequence number sg1 sent (no reuse, on the wire)" $((min2 - max1 - 1)) 0
+expect_eq "no sequence number sent by both" "$( (seqs sg1; seqs sg2) | sort -n | uniq -d | wc -l)" 0
+seqerr=$(xfrm_stat eu XfrmInStateSeqError)
 
 echo "--- the new owner runs the VPN: rekeys, DPD, delete"
 swanctl_in eu --rekey --child gcm >/dev/null
