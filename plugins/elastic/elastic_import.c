@@ -195,50 +195,57 @@ static linked_list_t *get_ts(elastic_ctx_t *ctx, const char *list)
 	return out;
 }
 
-/**
- * Adds or removes a low-priority outbound DROP policy for every traffic selector pair of a
- * CHILD_SA. While passive, a gateway must neither encrypt with the VPN's SAs nor forward the
- * VPN's traffic in cleartext (routing may already send it here); the CHILD_SA's own IPsec
- * policies take precedence once installed.
- */
+/** Adds or removes one outbound DROP policy (at `prio`) for a traffic selector pair. */
+static void drop_policy(traffic_selector_t *src_ts, traffic_selector_t *dst_ts, host_t *src,
+						host_t *dst, mark_t mark, uint32_t if_id, ipsec_mode_t mode,
+						policy_priority_t prio, bool add)
+{
+	ipsec_sa_cfg_t sa = { .mode = mode };
+	kernel_ipsec_policy_id_t id = {
+		.dir = POLICY_OUT,
+		.src_ts = src_ts,
+		.dst_ts = dst_ts,
+		.mark = mark,
+		.if_id = if_id,
+	};
+	kernel_ipsec_manage_policy_t policy = {
+		.type = POLICY_DROP,
+		.prio = prio,
+		.src = src,
+		.dst = dst,
+		.sa = &sa,
+	};
+
+	if (add)
+	{
+		charon->kernel->add_policy(charon->kernel, &id, &policy);
+	}
+	else
+	{
+		charon->kernel->del_policy(charon->kernel, &id, &policy);
+	}
+}
+
 /** Adds or removes outbound DROP policies for the CHILD_SA's traffic selectors. */
 static void manage_drop(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add, policy_priority_t prio)
 {
 	enumerator_t *enumerator;
 	traffic_selector_t *my_ts, *other_ts;
-	ipsec_sa_cfg_t sa = { .mode = child_sa->get_mode(child_sa) };
 
 	enumerator = child_sa->create_policy_enumerator(child_sa);
 	while (enumerator->enumerate(enumerator, &my_ts, &other_ts))
 	{
-		kernel_ipsec_policy_id_t id = {
-			.dir = POLICY_OUT,
-			.src_ts = my_ts,
-			.dst_ts = other_ts,
-			.mark = child_sa->get_mark(child_sa, FALSE),
-			.if_id = child_sa->get_if_id(child_sa, FALSE),
-		};
-		kernel_ipsec_manage_policy_t policy = {
-			.type = POLICY_DROP,
-			.prio = prio,
-			.src = ike_sa->get_my_host(ike_sa),
-			.dst = ike_sa->get_other_host(ike_sa),
-			.sa = &sa,
-		};
-		if (add)
-		{
-			charon->kernel->add_policy(charon->kernel, &id, &policy);
-		}
-		else
-		{
-			charon->kernel->del_policy(charon->kernel, &id, &policy);
-		}
+		drop_policy(my_ts, other_ts, ike_sa->get_my_host(ike_sa), ike_sa->get_other_host(ike_sa),
+					child_sa->get_mark(child_sa, FALSE), child_sa->get_if_id(child_sa, FALSE),
+					child_sa->get_mode(child_sa), prio, add);
 	}
 	enumerator->destroy(enumerator);
 }
 
 void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
-{	/* below the IPsec policies: there are none while passive */
+{	/* below the IPsec policies, there are none while passive: a passive gateway must neither
+	 * encrypt with the VPN's SAs nor forward its traffic in cleartext (routing may already send
+	 * it here) */
 	manage_drop(ike_sa, child_sa, add, POLICY_PRIORITY_FALLBACK);
 }
 
@@ -581,8 +588,7 @@ char *elastic_activate(elastic_store_t *store, elastic_listener_t *listener, uin
 	return err;
 }
 
-/** Fences (or unfences) the outbound traffic of every CHILD_SA of ike_sa. */
-static void fence_all(ike_sa_t *ike_sa, bool add)
+void elastic_import_fence_all(ike_sa_t *ike_sa, bool add)
 {
 	enumerator_t *enumerator;
 	child_sa_t *child_sa;
@@ -652,22 +658,8 @@ static void remove_fences(linked_list_t *list)
 
 	while (list->remove_first(list, (void**)&f) == SUCCESS)
 	{
-		ipsec_sa_cfg_t sa = { .mode = f->mode };
-		kernel_ipsec_policy_id_t id = {
-			.dir = POLICY_OUT,
-			.src_ts = f->src_ts,
-			.dst_ts = f->dst_ts,
-			.mark = f->mark,
-			.if_id = f->if_id,
-		};
-		kernel_ipsec_manage_policy_t policy = {
-			.type = POLICY_DROP,
-			.prio = POLICY_PRIORITY_PASS,
-			.src = f->src,
-			.dst = f->dst,
-			.sa = &sa,
-		};
-		charon->kernel->del_policy(charon->kernel, &id, &policy);
+		drop_policy(f->src_ts, f->dst_ts, f->src, f->dst, f->mark, f->if_id, f->mode,
+					POLICY_PRIORITY_PASS, FALSE);
 		fence_destroy(f);
 	}
 	list->destroy(list);
@@ -708,7 +700,7 @@ char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint
 	}
 	/* nothing is encrypted from here on, so the counters read next are final: the next owner
 	 * continues at exactly the next sequence number */
-	fence_all(ike_sa, TRUE);
+	elastic_import_fence_all(ike_sa, TRUE);
 	exact = wait_for_packets_in_flight();
 	/* exact message IDs now, counters read by the export */
 	listener->snapshot(listener, ike_sa);
@@ -716,7 +708,7 @@ char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint
 				: elastic_store_export(store, uid, out, len);
 	if (err)
 	{
-		fence_all(ike_sa, FALSE);
+		elastic_import_fence_all(ike_sa, FALSE);
 		charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
 		return err;
 	}

@@ -59,4 +59,7 @@ void elastic_import_block_outbound(ike_sa_t* ike_sa, child_sa_t* child_sa, bool 
  */
 void elastic_import_fence_outbound(ike_sa_t* ike_sa, child_sa_t* child_sa, bool add);
 
+/** The same for every CHILD_SA of ike_sa. */
+void elastic_import_fence_all(ike_sa_t* ike_sa, bool add);
+
 #endif /** ELASTIC_IMPORT_H_ @}*/

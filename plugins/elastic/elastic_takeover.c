@@ -216,8 +216,6 @@ char *elastic_takeover(elastic_store_t *store, elastic_listener_t *listener, con
 /** Fences (or unfences) one VPN: outbound DROP above its IPsec policies, IKE_SA silent. */
 static bool fence_one(elastic_store_t *store, uint32_t uid, bool fence)
 {
-	enumerator_t *enumerator;
-	child_sa_t *child_sa;
 	ike_sa_t *ike_sa;
 
 	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
@@ -225,12 +223,7 @@ static bool fence_one(elastic_store_t *store, uint32_t uid, bool fence)
 	{
 		return FALSE;
 	}
-	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
-	while (enumerator->enumerate(enumerator, &child_sa))
-	{
-		elastic_import_fence_outbound(ike_sa, child_sa, fence);
-	}
-	enumerator->destroy(enumerator);
+	elastic_import_fence_all(ike_sa, fence);
 	ike_sa->set_state(ike_sa, fence ? IKE_PASSIVE : IKE_ESTABLISHED);
 	elastic_store_set_role(store, uid, fence ? ELASTIC_ROLE_FENCED : ELASTIC_ROLE_ACTIVE);
 	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
