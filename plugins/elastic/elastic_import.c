@@ -11,8 +11,6 @@
 #include <unistd.h>
 #include <sa/ikev2/keymat_v2.h>
 
-#define PATH(buf, ...) (snprintf(buf, sizeof(buf), __VA_ARGS__), buf)
-
 static char *error(const char *fmt, ...)
 {
 	char *msg;
@@ -27,129 +25,103 @@ static char *error(const char *fmt, ...)
 	return msg;
 }
 
-static chunk_t get_chunk(elastic_ctx_t *ctx, const char *path)
+static chunk_t chunk(elastic_buf_t buf)
 {
-	const void *ptr;
-	size_t len;
-
-	if (!elastic_ctx_get_bytes(ctx, path, &ptr, &len))
-	{
-		return chunk_empty;
-	}
-	return chunk_create((u_char*)ptr, len);
+	return chunk_create((u_char*)buf.ptr, buf.len);
 }
 
-/** A NUL-terminated copy of a string field (owned by the caller) */
-static char *get_str(elastic_ctx_t *ctx, const char *path)
+/** A NUL-terminated copy of a name (owned by the caller) */
+static char *name_of(elastic_buf_t buf)
 {
-	chunk_t c = get_chunk(ctx, path);
-	return strndup((char*)c.ptr ?: "", c.len);
+	return strndup((char*)buf.ptr ?: "", buf.len);
 }
 
-static host_t *get_host(elastic_ctx_t *ctx, const char *prefix)
+static host_t *get_host(elastic_endpoint_t e)
 {
-	char p[128];
-	chunk_t addr = get_chunk(ctx, PATH(p, "%s.address", prefix));
-
-	return host_create_from_chunk(AF_UNSPEC, addr,
-							(uint16_t)elastic_ctx_get_u64(ctx, PATH(p, "%s.port", prefix)));
+	return host_create_from_chunk(AF_UNSPEC, chunk(e.address), e.port);
 }
 
-static identification_t *get_id(elastic_ctx_t *ctx, const char *prefix)
+static identification_t *get_id(elastic_identity_t id)
 {
-	char p[128];
-
-	return identification_create_from_encoding(
-					(id_type_t)elastic_ctx_get_u64(ctx, PATH(p, "%s.type", prefix)),
-					get_chunk(ctx, PATH(p, "%s.data", prefix)));
+	return identification_create_from_encoding((id_type_t)id.type, chunk(id.data));
 }
 
-static proposal_t *get_proposal(elastic_ctx_t *ctx, const char *prefix, protocol_id_t proto)
+static proposal_t *get_proposal(const elastic_algs_t *algs, protocol_id_t proto)
 {
 	proposal_t *proposal = proposal_create(proto, 0);
-	uint64_t v;
-	char p[128];
 
-	if ((v = elastic_ctx_get_u64(ctx, PATH(p, "%s.encryption", prefix))))
+	if (algs->encryption)
 	{
-		proposal->add_algorithm(proposal, ENCRYPTION_ALGORITHM, v,
-			elastic_ctx_get_u64(ctx, PATH(p, "%s.encryption_key_bits", prefix)));
+		proposal->add_algorithm(proposal, ENCRYPTION_ALGORITHM, algs->encryption,
+								algs->encryption_key_bits);
 	}
-	if ((v = elastic_ctx_get_u64(ctx, PATH(p, "%s.integrity", prefix))))
+	if (algs->integrity)
 	{
-		proposal->add_algorithm(proposal, INTEGRITY_ALGORITHM, v, 0);
+		proposal->add_algorithm(proposal, INTEGRITY_ALGORITHM, algs->integrity, 0);
 	}
 	if (proto == PROTO_IKE)
 	{
-		proposal->add_algorithm(proposal, PSEUDO_RANDOM_FUNCTION,
-			elastic_ctx_get_u64(ctx, PATH(p, "%s.prf", prefix)), 0);
+		proposal->add_algorithm(proposal, PSEUDO_RANDOM_FUNCTION, algs->prf, 0);
 	}
-	if ((v = elastic_ctx_get_u64(ctx, PATH(p, "%s.dh_group", prefix))))
+	if (algs->dh_group)
 	{
-		proposal->add_algorithm(proposal, KEY_EXCHANGE_METHOD, v, 0);
+		proposal->add_algorithm(proposal, KEY_EXCHANGE_METHOD, algs->dh_group, 0);
 	}
 	if (proto != PROTO_IKE)
 	{
 		proposal->add_algorithm(proposal, EXTENDED_SEQUENCE_NUMBERS,
-			elastic_ctx_get_u64(ctx, PATH(p, "%s.esn", prefix)) ? EXT_SEQ_NUMBERS
-																: NO_EXT_SEQ_NUMBERS, 0);
+								algs->esn ? EXT_SEQ_NUMBERS : NO_EXT_SEQ_NUMBERS, 0);
 	}
 	return proposal;
 }
 
-static bool derive_ike_keys(elastic_ctx_t *ctx, ike_sa_t *ike_sa, proposal_t *proposal)
+static bool derive_ike_keys(const elastic_ike_t *ike, ike_sa_t *ike_sa, proposal_t *proposal)
 {
 	keymat_v2_t *keymat = (keymat_v2_t*)ike_sa->get_keymat(ike_sa);
 	key_exchange_t *kex;
-	uint64_t old_prf;
 	bool ok;
 
-	kex = elastic_kex_create(get_chunk(ctx, "ike_sa.keys.shared_secret"),
-				elastic_ctx_get_u64(ctx, "ike_sa.algorithms.dh_group"));
-	old_prf = elastic_ctx_get_u64(ctx, "ike_sa.keys.old_prf");
-	ok = keymat->derive_ike_keys(keymat, proposal, kex, get_chunk(ctx, "ike_sa.keys.nonce_i"),
-				get_chunk(ctx, "ike_sa.keys.nonce_r"), ike_sa->get_id(ike_sa),
-				old_prf ? (pseudo_random_function_t)old_prf : PRF_UNDEFINED,
-				get_chunk(ctx, "ike_sa.keys.old_sk_d"));
+	kex = elastic_kex_create(chunk(ike->keys.shared_secret), ike->algs.dh_group);
+	ok = keymat->derive_ike_keys(keymat, proposal, kex, chunk(ike->keys.nonce_i),
+				chunk(ike->keys.nonce_r), ike_sa->get_id(ike_sa),
+				ike->keys.old_prf ? (pseudo_random_function_t)ike->keys.old_prf : PRF_UNDEFINED,
+				chunk(ike->keys.old_sk_d));
 	kex->destroy(kex);
 	return ok;
 }
 
-static void apply_ike_state(elastic_ctx_t *ctx, ike_sa_t *ike_sa)
+static void apply_ike_state(elastic_ctx_t *ctx, const elastic_ike_t *ike, ike_sa_t *ike_sa)
 {
-	uint32_t bits, bit;
-	char p[64];
+	elastic_buf_t addr;
+	uint32_t bit;
 	int i;
 
-	ike_sa->set_my_host(ike_sa, get_host(ctx, "ike_sa.local"));
-	ike_sa->set_other_host(ike_sa, get_host(ctx, "ike_sa.remote"));
-	ike_sa->set_my_id(ike_sa, get_id(ctx, "ike_sa.local_id"));
-	ike_sa->set_other_id(ike_sa, get_id(ctx, "ike_sa.remote_id"));
-	bits = elastic_ctx_get_u64(ctx, "ike_sa.conditions");
+	ike_sa->set_my_host(ike_sa, get_host(ike->local));
+	ike_sa->set_other_host(ike_sa, get_host(ike->remote));
+	ike_sa->set_my_id(ike_sa, get_id(ike->local_id));
+	ike_sa->set_other_id(ike_sa, get_id(ike->remote_id));
 	for (bit = 1; bit && bit <= COND_AUTHENTICATED; bit <<= 1)
 	{
-		ike_sa->set_condition(ike_sa, bit, (bits & bit) != 0);
+		ike_sa->set_condition(ike_sa, bit, (ike->conditions & bit) != 0);
 	}
-	bits = elastic_ctx_get_u64(ctx, "ike_sa.extensions");
 	for (bit = 1; bit && bit <= EXT_IKE_CHILDLESS; bit <<= 1)
 	{
-		if (bits & bit)
+		if (ike->extensions & bit)
 		{
 			ike_sa->enable_extension(ike_sa, bit);
 		}
 	}
-	for (i = 0; i < elastic_ctx_count(ctx, "ike_sa.remote_virtual_ips"); i++)
+	for (i = 0; elastic_ctx_get_vip(ctx, FALSE, i, &addr); i++)
 	{
-		host_t *vip = host_create_from_chunk(AF_UNSPEC,
-							get_chunk(ctx, PATH(p, "ike_sa.remote_virtual_ips[%d]", i)), 0);
+		host_t *vip = host_create_from_chunk(AF_UNSPEC, chunk(addr), 0);
 		if (vip)
 		{
 			ike_sa->add_virtual_ip(ike_sa, FALSE, vip);
 			vip->destroy(vip);
 		}
 	}
-	ike_sa->set_message_id(ike_sa, TRUE, elastic_ctx_get_u64(ctx, "ike_sa.message_ids.initiate"));
-	ike_sa->set_message_id(ike_sa, FALSE, elastic_ctx_get_u64(ctx, "ike_sa.message_ids.respond"));
+	ike_sa->set_message_id(ike_sa, TRUE, ike->msgid_initiate);
+	ike_sa->set_message_id(ike_sa, FALSE, ike->msgid_respond);
 }
 
 static child_cfg_t *find_child_cfg(peer_cfg_t *peer_cfg, const char *name)
@@ -170,23 +142,18 @@ static child_cfg_t *find_child_cfg(peer_cfg_t *peer_cfg, const char *name)
 	return found;
 }
 
-static linked_list_t *get_ts(elastic_ctx_t *ctx, const char *list)
+static linked_list_t *get_ts(elastic_ctx_t *ctx, int child, bool local)
 {
 	linked_list_t *out = linked_list_create();
 	traffic_selector_t *ts;
-	char p[128];
-	chunk_t from, to;
+	elastic_ts_t t;
 	int i;
 
-	for (i = 0; i < elastic_ctx_count(ctx, list); i++)
+	for (i = 0; elastic_ctx_get_ts(ctx, child, local, i, &t); i++)
 	{
-		from = get_chunk(ctx, PATH(p, "%s[%d].from_address", list, i));
-		to = get_chunk(ctx, PATH(p, "%s[%d].to_address", list, i));
-		ts = traffic_selector_create_from_bytes(
-				elastic_ctx_get_u64(ctx, PATH(p, "%s[%d].protocol", list, i)),
-				from.len == 16 ? TS_IPV6_ADDR_RANGE : TS_IPV4_ADDR_RANGE,
-				from, elastic_ctx_get_u64(ctx, PATH(p, "%s[%d].from_port", list, i)),
-				to, elastic_ctx_get_u64(ctx, PATH(p, "%s[%d].to_port", list, i)));
+		ts = traffic_selector_create_from_bytes(t.protocol,
+				t.from.len == 16 ? TS_IPV6_ADDR_RANGE : TS_IPV4_ADDR_RANGE,
+				chunk(t.from), t.from_port, chunk(t.to), t.to_port);
 		if (ts)
 		{
 			out->insert_last(out, ts);
@@ -257,17 +224,19 @@ void elastic_import_fence_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool 
 /** Installs the kernel SAs of CHILD_SA i (no policies) with the context's counters. */
 static char *install_child(elastic_ctx_t *ctx, ike_sa_t *ike_sa, peer_cfg_t *peer_cfg, int i)
 {
-	char c[64], p[128], *name, *err = NULL;
+	char *name, *err = NULL;
 	child_cfg_t *cfg;
 	child_sa_t *child_sa;
 	proposal_t *proposal;
 	linked_list_t *my_ts, *other_ts;
-	bool initiator;
+	elastic_child_t c;
 	chunk_t ei, ii, er, ir;
-	uint32_t spi_in, spi_out;
 
-	PATH(c, "ike_sa.child_sas[%d]", i);
-	name = get_str(ctx, PATH(p, "%s.child_cfg", c));
+	if (!elastic_ctx_get_child(ctx, i, &c))
+	{
+		return error("the context has no CHILD_SA %d", i);
+	}
+	name = name_of(c.child_cfg);
 	cfg = find_child_cfg(peer_cfg, name);
 	if (!cfg)
 	{
@@ -278,45 +247,39 @@ static char *install_child(elastic_ctx_t *ctx, ike_sa_t *ike_sa, peer_cfg_t *pee
 	}
 	free(name);
 	child_sa_create_t data = {
-		.mark_in = elastic_ctx_get_u64(ctx, PATH(p, "%s.mark_in.value", c)),
-		.mark_out = elastic_ctx_get_u64(ctx, PATH(p, "%s.mark_out.value", c)),
-		.if_id_in = elastic_ctx_get_u64(ctx, PATH(p, "%s.if_id_in", c)),
-		.if_id_out = elastic_ctx_get_u64(ctx, PATH(p, "%s.if_id_out", c)),
-		.encap = elastic_ctx_get_u64(ctx, PATH(p, "%s.udp_encap", c)) != 0,
+		.mark_in = c.mark_in.value,
+		.mark_out = c.mark_out.value,
+		.if_id_in = c.if_id_in,
+		.if_id_out = c.if_id_out,
+		.encap = c.udp_encap,
 	};
 	child_sa = child_sa_create(ike_sa->get_my_host(ike_sa), ike_sa->get_other_host(ike_sa),
 							   cfg, &data);
 	cfg->destroy(cfg);
-	child_sa->set_mode(child_sa, elastic_ctx_get_u64(ctx, PATH(p, "%s.mode", c)) == 2
-										? MODE_TRANSPORT : MODE_TUNNEL);
-	child_sa->set_protocol(child_sa, elastic_ctx_get_u64(ctx, PATH(p, "%s.protocol", c)) == IPPROTO_AH
-										? PROTO_AH : PROTO_ESP);
-	proposal = get_proposal(ctx, PATH(p, "%s.algorithms", c),
-							child_sa->get_protocol(child_sa));
+	child_sa->set_mode(child_sa, c.mode == ELASTIC_MODE_TRANSPORT ? MODE_TRANSPORT : MODE_TUNNEL);
+	child_sa->set_protocol(child_sa, c.protocol == IPPROTO_AH ? PROTO_AH : PROTO_ESP);
+	proposal = get_proposal(&c.algs, child_sa->get_protocol(child_sa));
 	child_sa->set_proposal(child_sa, proposal);
 	proposal->destroy(proposal);
 	child_sa->set_state(child_sa, CHILD_INSTALLING);
-	my_ts = get_ts(ctx, PATH(p, "%s.local_ts", c));
-	other_ts = get_ts(ctx, PATH(p, "%s.remote_ts", c));
+	my_ts = get_ts(ctx, i, TRUE);
+	other_ts = get_ts(ctx, i, FALSE);
 	child_sa->set_policies(child_sa, my_ts, other_ts);
 	my_ts->destroy_offset(my_ts, offsetof(traffic_selector_t, destroy));
 	other_ts->destroy_offset(other_ts, offsetof(traffic_selector_t, destroy));
 
-	initiator = elastic_ctx_get_u64(ctx, PATH(p, "%s.initiator", c)) != 0;
-	ei = get_chunk(ctx, PATH(p, "%s.keys.encryption_i", c));
-	ii = get_chunk(ctx, PATH(p, "%s.keys.integrity_i", c));
-	er = get_chunk(ctx, PATH(p, "%s.keys.encryption_r", c));
-	ir = get_chunk(ctx, PATH(p, "%s.keys.integrity_r", c));
-	spi_in = htonl(elastic_ctx_get_u64(ctx, PATH(p, "%s.spi_in", c)));
-	spi_out = htonl(elastic_ctx_get_u64(ctx, PATH(p, "%s.spi_out", c)));
+	ei = chunk(c.keys.encryption_i);
+	ii = chunk(c.keys.integrity_i);
+	er = chunk(c.keys.encryption_r);
+	ir = chunk(c.keys.integrity_r);
 	/* what the initiator sends is protected with the "i" keys */
-	if (child_sa->install(child_sa, initiator ? er : ei, initiator ? ir : ii, spi_in,
-			htons(elastic_ctx_get_u64(ctx, PATH(p, "%s.cpi_in", c))), initiator, TRUE, TRUE) != SUCCESS ||
-		child_sa->install(child_sa, initiator ? ei : er, initiator ? ii : ir, spi_out,
-			htons(elastic_ctx_get_u64(ctx, PATH(p, "%s.cpi_out", c))), initiator, FALSE, TRUE) != SUCCESS)
+	if (child_sa->install(child_sa, c.initiator ? er : ei, c.initiator ? ir : ii, htonl(c.spi_in),
+			htons(c.cpi_in), c.initiator, TRUE, TRUE) != SUCCESS ||
+		child_sa->install(child_sa, c.initiator ? ei : er, c.initiator ? ii : ir, htonl(c.spi_out),
+			htons(c.cpi_out), c.initiator, FALSE, TRUE) != SUCCESS)
 	{
 		child_sa->destroy(child_sa);
-		return error("installing the kernel SAs of CHILD_SA %08x_i failed", ntohl(spi_in));
+		return error("installing the kernel SAs of CHILD_SA %08x_i failed", c.spi_in);
 	}
 	/* no policies yet: nothing is sent or accepted on these SAs until activation */
 	err = elastic_set_counters(ctx, i, 0);
@@ -338,11 +301,11 @@ static char *build(elastic_ctx_t *ctx, peer_cfg_t *peer_cfg, uint32_t *uid)
 	ike_sa_t *ike_sa, *existing;
 	proposal_t *proposal;
 	char *err = NULL;
-	bool initiator = elastic_ctx_get_u64(ctx, "ike_sa.role") == 1;
+	elastic_ike_t ike;
 	int i;
 
-	id = ike_sa_id_create(IKEV2, htobe64(elastic_ctx_get_u64(ctx, "ike_sa.spi_i")),
-						  htobe64(elastic_ctx_get_u64(ctx, "ike_sa.spi_r")), initiator);
+	elastic_ctx_get_ike(ctx, &ike);
+	id = ike_sa_id_create(IKEV2, htobe64(ike.spi_i), htobe64(ike.spi_r), ike.initiator);
 	existing = charon->ike_sa_manager->checkout(charon->ike_sa_manager, id);
 	if (existing)
 	{
@@ -352,11 +315,11 @@ static char *build(elastic_ctx_t *ctx, peer_cfg_t *peer_cfg, uint32_t *uid)
 		id->destroy(id);
 		return err;
 	}
-	ike_sa = ike_sa_create(id, initiator, IKEV2);
+	ike_sa = ike_sa_create(id, ike.initiator, IKEV2);
 	id->destroy(id);
 	charon->bus->set_sa(charon->bus, ike_sa);
-	proposal = get_proposal(ctx, "ike_sa.algorithms", PROTO_IKE);
-	if (!derive_ike_keys(ctx, ike_sa, proposal))
+	proposal = get_proposal(&ike.algs, PROTO_IKE);
+	if (!derive_ike_keys(&ike, ike_sa, proposal))
 	{
 		err = strdup("deriving the IKE_SA keys failed (unsupported algorithm?)");
 	}
@@ -364,8 +327,8 @@ static char *build(elastic_ctx_t *ctx, peer_cfg_t *peer_cfg, uint32_t *uid)
 	{
 		ike_sa->set_proposal(ike_sa, proposal);
 		ike_sa->set_peer_cfg(ike_sa, peer_cfg);
-		apply_ike_state(ctx, ike_sa);
-		for (i = 0; !err && i < elastic_ctx_count(ctx, "ike_sa.child_sas"); i++)
+		apply_ike_state(ctx, &ike, ike_sa);
+		for (i = 0; !err && i < elastic_ctx_child_count(ctx); i++)
 		{
 			err = install_child(ctx, ike_sa, peer_cfg, i);
 		}
@@ -442,6 +405,7 @@ char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const
 	peer_cfg_t *peer_cfg;
 	char *err, *vpn_id, *name;
 	uint64_t epoch, version;
+	elastic_ike_t ike;
 
 	err = elastic_envelope_decode(data, len, &ctx, &vpn_id, &epoch, &version);
 	if (err)
@@ -454,7 +418,8 @@ char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const
 		elastic_ctx_destroy(ctx);
 		return NULL;
 	}
-	name = get_str(ctx, "ike_sa.peer_cfg");
+	elastic_ctx_get_ike(ctx, &ike);
+	name = name_of(ike.peer_cfg);
 	peer_cfg = charon->backends->get_peer_cfg_by_name(charon->backends, name);
 	if (!peer_cfg)
 	{
@@ -493,18 +458,21 @@ static char *activate_sa(ike_sa_t *ike_sa, elastic_ctx_t *ctx, uint64_t margin)
 {
 	enumerator_t *enumerator;
 	child_sa_t *child_sa;
-	char p[64], *err = NULL;
-	int i, n = elastic_ctx_count(ctx, "ike_sa.child_sas");
+	char *err = NULL;
+	int i, n = elastic_ctx_child_count(ctx);
+	elastic_child_t c;
+	elastic_ike_t ike;
 
-	ike_sa->set_message_id(ike_sa, TRUE, elastic_ctx_get_u64(ctx, "ike_sa.message_ids.initiate"));
-	ike_sa->set_message_id(ike_sa, FALSE, elastic_ctx_get_u64(ctx, "ike_sa.message_ids.respond"));
+	elastic_ctx_get_ike(ctx, &ike);
+	ike_sa->set_message_id(ike_sa, TRUE, ike.msgid_initiate);
+	ike_sa->set_message_id(ike_sa, FALSE, ike.msgid_respond);
 	enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
 	while (!err && enumerator->enumerate(enumerator, &child_sa))
 	{
 		for (i = 0; i < n; i++)
 		{
-			if (elastic_ctx_get_u64(ctx, PATH(p, "ike_sa.child_sas[%d].spi_in", i)) ==
-				ntohl(child_sa->get_spi(child_sa, TRUE)))
+			if (elastic_ctx_get_child(ctx, i, &c) &&
+				c.spi_in == ntohl(child_sa->get_spi(child_sa, TRUE)))
 			{
 				break;
 			}

@@ -15,11 +15,6 @@ extern "C" {
 
 typedef struct elastic_store_t elastic_store_t;
 
-typedef struct {
-	const void *ptr;
-	size_t len;
-} elastic_buf_t;
-
 /** How a VPN is held here. */
 typedef enum {
 	ELASTIC_ROLE_ACTIVE = 0,   /* this gateway owns it */
