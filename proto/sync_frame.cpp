@@ -20,7 +20,7 @@ uint64_t get_be(std::string_view s, size_t n) {
 }
 
 bool known(uint8_t t) {
-  return t >= 1 && t <= 6;
+  return t >= 1 && t <= 8;
 }
 
 }  // namespace
@@ -56,6 +56,37 @@ Result<std::pair<uint64_t, std::string_view>> split_data(std::string_view body) 
 Result<uint64_t> parse_ack(std::string_view body) {
   if (body.size() != 8) return make_error("ack frame of " + std::to_string(body.size()) + " bytes (expected 8)");
   return get_be(body, 8);
+}
+
+std::string encode_routed(FrameType type, uint64_t id, std::string_view src, std::string_view dst,
+                          std::string_view payload) {
+  std::string body;
+  body.reserve(10 + src.size() + dst.size() + payload.size());
+  put_u64(body, id);
+  for (std::string_view name : {src, dst}) {  // node names are at most 255 bytes (checked by callers)
+    name = name.substr(0, 255);
+    body.push_back(static_cast<char>(name.size()));
+    body.append(name);
+  }
+  body.append(payload);
+  std::string frame = encode_frame(type, body);
+  secure_wipe(body);  // a payload may be a context with keys
+  return frame;
+}
+
+Result<Routed> parse_routed(std::string_view body) {
+  Routed r;
+  if (body.size() < 9) return make_error("routed frame shorter than its header");
+  r.id = get_be(body, 8);
+  body.remove_prefix(8);
+  for (std::string* name : {&r.src, &r.dst}) {
+    const size_t n = body.empty() ? 0 : static_cast<uint8_t>(body[0]);
+    if (n == 0 || body.size() < 1 + n) return make_error("routed frame with an empty or truncated node name");
+    name->assign(body.substr(1, n));
+    body.remove_prefix(1 + n);
+  }
+  r.payload = body;
+  return r;
 }
 
 FrameDecoder::~FrameDecoder() {

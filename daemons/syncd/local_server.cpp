@@ -33,7 +33,7 @@ void LocalSession::close(const std::string& why) {
   in_.wipe(in_.size());
 }
 
-void LocalSession::deliver(const std::string& envelope) {
+void LocalSession::send_bounded(const std::string& frame) {
   if (closed_) return;
   // Bytes, not frames: what a slow reader costs is memory (full contexts are ~100 times the
   // size of counter updates). The write in flight counts too.
@@ -41,9 +41,17 @@ void LocalSession::deliver(const std::string& envelope) {
     return close("too slow to take replicas (" + std::to_string(queued_.size() + wbuf_.size()) +
                  " bytes waiting, elastic.syncd.local_backlog_bytes = " +
                  std::to_string(daemon_.config().local_backlog_bytes) + ")");
-  std::string frame = encode_data(0, envelope);
   send(frame);
+}
+
+void LocalSession::deliver(const std::string& envelope) {
+  std::string frame = encode_data(0, envelope);
+  send_bounded(frame);
   secure_wipe(frame);
+}
+
+void LocalSession::forward(const std::string& frame) {
+  send_bounded(frame);
 }
 
 void LocalSession::send(const std::string& frame) {
@@ -89,6 +97,10 @@ void LocalSession::read() {
         daemon_.replay_to(*this);
       } else if (f->type == FrameType::Membership) {
         (void)daemon_.membership(f->body);  // a refused view is logged and counted there
+      } else if (f->type == FrameType::Request || f->type == FrameType::Response) {
+        auto routed = daemon_.route_from_local(*this, f->type, f->body);
+        secure_wipe(f->body);
+        if (!routed) return close(routed.error().message);
       } else if (f->type == FrameType::Status) {
         send(encode_frame(FrameType::Status, daemon_.status()));
       } else if (f->type == FrameType::Data) {

@@ -25,6 +25,22 @@ PeerLink::PeerLink(SyncDaemon& daemon, asio::io_context& io, asio::ssl::context&
 
 PeerLink::~PeerLink() {
   secure_wipe(out_);
+  drop_routed();
+}
+
+void PeerLink::drop_routed() {
+  for (auto& f : routed_) secure_wipe(f);
+  routed_.clear();
+}
+
+bool PeerLink::send_routed(std::string frame) {
+  if (!ready_) {
+    secure_wipe(frame);
+    return false;
+  }
+  routed_.push_back(std::move(frame));
+  pump();
+  return true;
 }
 
 void PeerLink::start() {
@@ -102,6 +118,7 @@ void PeerLink::fail(const std::string& what, const boost::system::error_code& ec
   deadline_.cancel();
   keepalive_.cancel();
   ready_ = writing_ = false;
+  drop_routed();
   boost::system::error_code ignored;
   stream_->lowest_layer().close(ignored);
   retry_.expires_after(std::chrono::milliseconds(backoff_ms_));
@@ -167,6 +184,10 @@ void PeerLink::wipe_sent() {
 void PeerLink::pump() {
   if (!ready_ || writing_) return;
   wipe_sent();
+  for (; !routed_.empty(); routed_.pop_front()) {  // a transfer waits on these: they go first
+    out_ += routed_.front();
+    secure_wipe(routed_.front());
+  }
   while (!order_.empty() && out_.size() < kBatch && unacked() < kWindow) {
     std::string id = std::move(order_.front());
     order_.pop_front();

@@ -82,6 +82,13 @@ bool PeerSession::handle(const Frame& f) {
     pong_due_ = true;
     return true;
   }
+  if (f.type == FrameType::Request || f.type == FrameType::Response) {
+    if (auto r = daemon_.route_from_peer(peer_, f.type, f.body); !r) {
+      close(r.error().message);
+      return false;
+    }
+    return true;
+  }
   if (f.type != FrameType::Data) {
     close("unexpected frame type " + std::to_string(static_cast<int>(f.type)));
     return false;

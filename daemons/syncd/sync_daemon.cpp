@@ -362,7 +362,9 @@ std::string SyncDaemon::status() const {
                     std::to_string(view_.epoch()) + " live " + view_.names() + "\ntombstones " +
                     std::to_string(table_.tombstones()) + " collected " + std::to_string(stats_.tombstones_collected) +
                     "\nrefused_origin " + std::to_string(stats_.refused_origin) + "\nrefused_connections " +
-                    std::to_string(stats_.refused_connections) + "\ntimeouts " + std::to_string(stats_.timeouts) + "\n";
+                    std::to_string(stats_.refused_connections) + "\ntimeouts " + std::to_string(stats_.timeouts) +
+                    "\nrouted " + std::to_string(stats_.routed) + " failed " + std::to_string(stats_.routed_failed) +
+                    " refused " + std::to_string(stats_.routed_refused) + "\n";
   for (const auto& [name, l] : links_)
     out += "peer " + name + (l->connected() ? " connected" : " disconnected") + " pending " +
            std::to_string(l->pending()) + " unacked " + std::to_string(l->unacked()) + " resyncs " +
@@ -394,6 +396,11 @@ std::string SyncDaemon::metrics() const {
   add("elastic_syncd_tombstones", "deleted VPNs remembered (against late upserts)", "", table_.tombstones());
   add("elastic_syncd_tombstones_collected", "tombstones forgotten after tombstone_ttl_s", "",
       stats_.tombstones_collected);
+  add("elastic_syncd_routed", "control requests/answers passed between the plugin and a peer", "", stats_.routed);
+  add("elastic_syncd_routed_failed", "control requests not deliverable (unknown member, link down, no plugin)", "",
+      stats_.routed_failed);
+  add("elastic_syncd_routed_refused", "routed frames refused from a peer (another sender or destination)", "",
+      stats_.routed_refused);
   for (const auto& [name, l] : links_) {
     const std::string lb = "{peer=\"" + name + "\"}";
     add("elastic_syncd_peer_connected", "1 if the link to the peer is up", lb, l->connected());

@@ -2,6 +2,7 @@
 #include "elastic_envelope.h"
 #include "elastic_core.h"
 #include "elastic_import.h"
+#include "elastic_sync.h"
 #include "elastic_takeover.h"
 
 #include <daemon.h>
@@ -30,6 +31,7 @@ struct private_elastic_control_t {
 	elastic_store_t *store;
 	elastic_listener_t *listener;
 	stream_service_t *service;
+	elastic_sync_t *sync;
 	uint64_t margin;
 	char *steer;
 	gid_t group;		/**< also allowed besides root and charon's user, or -1 */
@@ -41,6 +43,19 @@ typedef struct {
 	unsigned char *payload;
 	size_t len;
 } answer_t;
+
+/** Sets an allocated error from a format. */
+static void fail(answer_t *a, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	if (vasprintf(&a->error, fmt, args) < 0)
+	{
+		a->error = NULL;
+	}
+	va_end(args);
+}
 
 static uint32_t select_vpn(private_elastic_control_t *this, const char *sel, answer_t *a)
 {
@@ -62,10 +77,7 @@ static uint32_t select_vpn(private_elastic_control_t *this, const char *sel, ans
 	}
 	if (!uid || elastic_store_role(this->store, uid) < 0)
 	{
-		if (asprintf(&a->error, "no VPN matches '%s'", sel ?: "") < 0)
-		{
-			a->error = NULL;
-		}
+		fail(a, "no VPN matches '%s'", sel ?: "");
 		return 0;
 	}
 	return uid;
@@ -92,11 +104,8 @@ static bool owned(private_elastic_control_t *this, uint32_t uid, const char *cmd
 	{
 		return TRUE;
 	}
-	if (asprintf(&a->error, "%s: ike-id %u is not owned here (a passive or fenced copy)", cmd,
-				 uid) < 0)
-	{
-		a->error = NULL;
-	}
+	fail(a, "%s: ike-id %u is not owned here (a passive or fenced copy)", cmd,
+				 uid);
 	return FALSE;
 }
 
@@ -107,18 +116,66 @@ static bool arity(char *extra, const char *cmd, answer_t *a)
 	{
 		return TRUE;
 	}
-	if (asprintf(&a->error, "%s: unexpected argument '%.40s'", cmd, extra) < 0)
-	{
-		a->error = NULL;
-	}
+	fail(a, "%s: unexpected argument '%.40s'", cmd, extra);
 	return FALSE;
 }
 
 static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a);
 
+/**
+ * `remote NODE` with a request as body: runs it on member NODE through syncd (a transfer by node
+ * name). Not under the op lock: it changes nothing here, and the member may call back.
+ */
+static void forward(private_elastic_control_t *this, char *node, chunk_t body, answer_t *a)
+{
+	chunk_t answer;
+	char *err;
+
+	if (!this->sync)
+	{
+		a->error = strdup("remote: this charon is not attached to elastic-syncd "
+						  "(charon.plugins.elastic.syncd_socket)");
+		return;
+	}
+	err = this->sync->call(this->sync, node, body, &answer);
+	if (err)
+	{
+		a->error = err;
+		return;
+	}
+	if (answer.len >= 3 && memeq(answer.ptr, "OK\n", 3))
+	{
+		a->len = answer.len - 3;
+		a->payload = malloc(a->len + 1);
+		memcpy(a->payload, answer.ptr + 3, a->len);
+	}
+	else if (answer.len > 4 && memeq(answer.ptr, "ERR ", 4))
+	{
+		fail(a, "on %s: %.*s", node, (int)(answer.len - 4 - (answer.ptr[answer.len - 1] == '\n')),
+			 answer.ptr + 4);
+	}
+	else
+	{
+		fail(a, "no valid answer from member %s", node);
+	}
+	chunk_clear(&answer);
+}
+
 /** Runs a command while no replica from syncd can change the VPNs held here. */
 static void dispatch(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a)
 {
+	if (strpfx(line, "remote "))
+	{
+		char *node = line + strlen("remote ");
+
+		if (!*node || strchr(node, ' '))
+		{
+			fail(a, "usage: remote NODE (with the request for NODE as the body)");
+			return;
+		}
+		forward(this, node, body, a);
+		return;
+	}
 	elastic_store_op_lock(this->store);
 	dispatch_locked(this, line, body, a);
 	elastic_store_op_unlock(this->store);
@@ -244,33 +301,103 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 			a->len = strlen(text);
 		}
 	}
-	else if (!a->error && asprintf(&a->error, "unknown command '%.40s'", cmd) < 0)
+	else if (!a->error)
 	{
-		a->error = NULL;
+		fail(a, "unknown command '%.40s'", cmd);
 	}
+}
+
+/** The answer as sent on the socket: "OK\n" and the payload, or "ERR " and the error. */
+static chunk_t encode_answer(answer_t *a)
+{
+	if (a->error)
+	{
+		return chunk_cat("ccc", chunk_from_str("ERR "), chunk_from_str(a->error),
+						 chunk_from_chars('\n'));
+	}
+	return chunk_cat("cc", chunk_from_str("OK\n"), chunk_create(a->payload, a->len));
 }
 
 static bool send_answer(stream_t *stream, answer_t *a)
 {
-	char head[4 + 8];
-	uint32_t total;
-	const char *status = a->error ? "ERR " : "OK\n";
+	chunk_t out = encode_answer(a);
+	char head[4];
 	bool ok;
 
-	total = strlen(status) + (a->error ? strlen(a->error) + 1 : a->len);
-	htoun32(head, total);
-	ok = stream->write_all(stream, head, 4) &&
-		 stream->write_all(stream, (void*)status, strlen(status));
-	if (a->error)
-	{
-		ok = ok && stream->write_all(stream, a->error, strlen(a->error)) &&
-			 stream->write_all(stream, "\n", 1);
-	}
-	else if (a->len)
-	{
-		ok = ok && stream->write_all(stream, a->payload, a->len);
-	}
+	htoun32(head, out.len);
+	ok = stream->write_all(stream, head, 4) && stream->write_all(stream, out.ptr, out.len);
+	chunk_clear(&out);
 	return ok;
+}
+
+/** Splits a request "line\nbody" held in req (NUL-terminated by the caller) in place. */
+static chunk_t split_request(chunk_t req, size_t len)
+{
+	char *nl = memchr(req.ptr, '\n', len);
+
+	if (!nl)
+	{
+		return chunk_empty;
+	}
+	*nl = '\0';
+	return chunk_create((u_char*)nl + 1, len - (nl + 1 - (char*)req.ptr));
+}
+
+static void answer_clear(answer_t *a)
+{
+	if (a->payload)
+	{
+		memwipe(a->payload, a->len);
+		free(a->payload);
+	}
+	free(a->error);
+}
+
+/** What another member may run here: the steps of a transfer (never `remote`: no relaying). */
+static bool remote_allowed(const char *line)
+{
+	static const char *cmds[] = { "list", "export", "release", "import", "activate", "steer" };
+	size_t n = strcspn(line, " "), i;
+
+	for (i = 0; i < countof(cmds); i++)
+	{
+		if (strlen(cmds[i]) == n && strneq(line, cmds[i], n))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+METHOD(elastic_control_t, execute_remote, chunk_t,
+	private_elastic_control_t *this, chunk_t request, const char *from)
+{
+	answer_t a = {};
+	chunk_t req = chunk_alloc(request.len + 1), body, out;
+
+	memcpy(req.ptr, request.ptr, request.len);
+	req.ptr[request.len] = '\0';
+	body = split_request(req, request.len);
+	if (!remote_allowed((char*)req.ptr))
+	{
+		fail(&a, "'%.40s' may not be run by another member", (char*)req.ptr);
+	}
+	else
+	{
+		DBG1(DBG_CFG, "elastic: member %s runs '%.*s' here", from,
+			 (int)strcspn((char*)req.ptr, " "), req.ptr);
+		dispatch(this, (char*)req.ptr, body, &a);
+	}
+	out = encode_answer(&a);
+	chunk_clear(&req);
+	answer_clear(&a);
+	return out;
+}
+
+METHOD(elastic_control_t, set_sync, void,
+	private_elastic_control_t *this, elastic_sync_t *sync)
+{
+	this->sync = sync;
 }
 
 /**
@@ -300,11 +427,8 @@ static bool admit(private_elastic_control_t *this, stream_t *stream, answer_t *a
 	{
 		DBG1(DBG_CFG, "elastic: control socket client uid %u gid %u (pid %d) refused",
 			 cred.uid, cred.gid, cred.pid);
-		if (asprintf(&a->error, "permission denied for uid %u (root, charon's user or the "
-					 "control_group only)", cred.uid) < 0)
-		{
-			a->error = NULL;
-		}
+		fail(a, "permission denied for uid %u (root, charon's user or the "
+					 "control_group only)", cred.uid);
 	}
 	return ok;
 }
@@ -313,8 +437,8 @@ CALLBACK(on_accept, bool,
 	private_elastic_control_t *this, stream_t *stream)
 {
 	answer_t a = {};
-	chunk_t req, body = chunk_empty;
-	char head[4], *nl;
+	chunk_t req, body;
+	char head[4];
 	uint32_t len;
 
 	if (!admit(this, stream, &a))
@@ -339,22 +463,12 @@ CALLBACK(on_accept, bool,
 	if (stream->read_all(stream, req.ptr, len))
 	{
 		req.ptr[len] = '\0';
-		nl = memchr(req.ptr, '\n', len);
-		if (nl)
-		{
-			*nl = '\0';
-			body = chunk_create((u_char*)nl + 1, len - (nl + 1 - (char*)req.ptr));
-		}
+		body = split_request(req, len);
 		dispatch(this, (char*)req.ptr, body, &a);
 		send_answer(stream, &a);
 	}
 	chunk_clear(&req);
-	if (a.payload)
-	{
-		memwipe(a.payload, a.len);
-		free(a.payload);
-	}
-	free(a.error);
+	answer_clear(&a);
 	return FALSE;
 }
 
@@ -414,6 +528,8 @@ elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listen
 
 	INIT(this,
 		.public = {
+			.execute_remote = _execute_remote,
+			.set_sync = _set_sync,
 			.destroy = _destroy,
 		},
 		.store = store,

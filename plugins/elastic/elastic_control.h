@@ -16,8 +16,20 @@
 #include "elastic_store.h"
 
 typedef struct elastic_control_t elastic_control_t;
+typedef struct elastic_sync_t elastic_sync_t;
 
 struct elastic_control_t {
+
+	/**
+	 * Runs a control request ("line\nbody") that member `from` sent through syncd, as the socket
+	 * would (only a transfer's steps: list, export, release, import, activate, steer). Returns the
+	 * answer as on the socket ("OK\n..." / "ERR ...\n"); the caller clears it.
+	 */
+	chunk_t (*execute_remote)(elastic_control_t *this, chunk_t request, const char *from);
+
+	/** Where `remote NODE` requests go (NULL: refused, not attached to syncd). */
+	void (*set_sync)(elastic_control_t *this, elastic_sync_t *sync);
+
 	void (*destroy)(elastic_control_t *this);
 };
 

@@ -43,7 +43,11 @@ static bool start(private_elastic_plugin_t *this)
 	this->listener = elastic_listener_create(this->store);
 	charon->bus->add_listener(charon->bus, &this->listener->listener);
 	this->control = elastic_control_create(this->store, this->listener, &config);
-	this->sync = elastic_sync_create(this->store, this->listener, &config);
+	this->sync = elastic_sync_create(this->store, this->listener, &config, this->control);
+	if (this->control)
+	{	/* `remote NODE` requests go through syncd */
+		this->control->set_sync(this->control, this->sync);
+	}
 	DBG1(DBG_CFG, "elastic plugin %s (context schema v%d, strongSwan %s) active, node '%s', "
 		 "takeover margin %llu", elastic_core_version(), elastic_core_schema_version(), VERSION,
 		 config.node, (unsigned long long)config.margin);

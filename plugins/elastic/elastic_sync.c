@@ -5,8 +5,14 @@
 #include "elastic_counterwatch.h"
 #include "elastic_takeover.h"
 
+#include "elastic_control.h"
+
 #include <daemon.h>
+#include <processing/jobs/callback_job.h>
 #include <threading/thread.h>
+
+/** How long a member's charon may take to answer a control request (an import under load). */
+#define CALL_TIMEOUT_MS 12000
 
 /** elastic.v1.EnvelopeKind */
 #define KIND_UPSERT 1
@@ -19,6 +25,7 @@ struct private_elastic_sync_t {
 	elastic_sync_t public;
 	elastic_store_t *store;
 	elastic_listener_t *listener;
+	elastic_control_t *control;
 	elastic_synclink_t *link;
 	thread_t *thread;
 	elastic_counterwatch_t *watch;
@@ -89,6 +96,68 @@ CALLBACK(replica_cb, void,
 	elastic_store_op_unlock(this->store);
 }
 
+/** A control request from another member, run on charon's thread pool (not the link's thread,
+ * which must keep delivering replicas and answers meanwhile). */
+typedef struct {
+	private_elastic_sync_t *sync;
+	uint64_t id;
+	char *from;
+	chunk_t request;
+} remote_request_t;
+
+static void remote_request_destroy(remote_request_t *r)
+{
+	chunk_clear(&r->request);
+	free(r->from);
+	free(r);
+}
+
+static job_requeue_t run_remote_request(remote_request_t *r)
+{
+	chunk_t answer;
+
+	if (r->sync->control)
+	{
+		answer = r->sync->control->execute_remote(r->sync->control, r->request, r->from);
+	}
+	else
+	{
+		answer = chunk_clone(chunk_from_str("ERR this charon's control socket is not running\n"));
+	}
+	elastic_synclink_respond(r->sync->link, r->id, r->from, answer.ptr, answer.len);
+	chunk_clear(&answer);
+	return JOB_REQUEUE_NONE;
+}
+
+CALLBACK(request_cb, void,
+	private_elastic_sync_t *this, uint64_t id, const char *from, const void *req, size_t len)
+{
+	remote_request_t *r;
+
+	INIT(r,
+		.sync = this,
+		.id = id,
+		.from = strdup(from),
+		.request = chunk_clone(chunk_create((u_char*)req, len)),
+	);
+	lib->processor->queue_job(lib->processor, (job_t*)callback_job_create(
+		(callback_job_cb_t)run_remote_request, r, (callback_job_cleanup_t)remote_request_destroy,
+		NULL));
+}
+
+METHOD(elastic_sync_t, call, char*,
+	private_elastic_sync_t *this, const char *node, chunk_t request, chunk_t *answer)
+{
+	void *ptr = NULL;
+	size_t len = 0;
+	char *err;
+
+	err = elastic_synclink_call(this->link, node, request.ptr, request.len, CALL_TIMEOUT_MS,
+								&ptr, &len);
+	*answer = err ? chunk_empty : chunk_create(ptr, len);
+	return err;
+}
+
 static void *run(private_elastic_sync_t *this)
 {
 	elastic_synclink_run(this->link);
@@ -145,7 +214,7 @@ METHOD(elastic_sync_t, destroy, void,
 }
 
 elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *listener,
-									elastic_config_t *config)
+									elastic_config_t *config, elastic_control_t *control)
 {
 	private_elastic_sync_t *this;
 	char *path = config->syncd_socket;
@@ -156,12 +225,16 @@ elastic_sync_t *elastic_sync_create(elastic_store_t *store, elastic_listener_t *
 	}
 	INIT(this,
 		.public = {
+			.call = _call,
 			.destroy = _destroy,
 		},
 		.store = store,
 		.listener = listener,
+		.control = control,
 	);
-	this->link = elastic_synclink_create(path, store, (elastic_replica_cb_t)replica_cb, this);
+	this->link = elastic_synclink_create(path, config->node, store,
+										 (elastic_replica_cb_t)replica_cb,
+										 (elastic_request_cb_t)request_cb, this);
 	if (!this->link)
 	{
 		free(this);

@@ -7,8 +7,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -26,9 +31,18 @@ using elastic::sync::FrameType;
 
 struct elastic_synclink_t {
   std::string path;
+  std::string node;
   elastic_store_t* store;
   elastic_replica_cb_t cb;
+  elastic_request_cb_t request_cb;
   void* cb_data;
+  // Routed control frames (requests out, answers out) waiting for the loop to write them, and the
+  // answers awaited by callers of elastic_synclink_call (by request id).
+  std::deque<std::string> outbox;
+  std::map<uint64_t, std::optional<std::string>> pending;
+  std::condition_variable answered;
+  uint64_t next_request = 0;
+  bool connected = false;
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::set<uint32_t> dirty;     // owned VPNs changed since last published
@@ -46,6 +60,54 @@ struct elastic_synclink_t {
     }
     char c = 1;
     if (first) (void)!write(wake[1], &c, 1);  // one wake-up per batch
+  }
+
+  void wake_loop() {
+    char c = 1;
+    (void)!write(wake[1], &c, 1);
+  }
+
+  void enqueue(std::string frame) {
+    {
+      std::lock_guard lock(mu);
+      outbox.push_back(std::move(frame));
+    }
+    wake_loop();
+  }
+
+  // Writes the queued routed frames; false if the socket failed.
+  bool flush(int fd) {
+    std::deque<std::string> out;
+    {
+      std::lock_guard lock(mu);
+      out.swap(outbox);
+    }
+    bool ok = true;
+    for (auto& f : out) {
+      ok = ok && elastic::write_all(fd, f);
+      elastic::secure_wipe(f);
+    }
+    return ok;
+  }
+
+  // An answer for one of our requests: hand it to the waiting caller (unknown ids: timed out).
+  void answer(uint64_t id, std::string_view payload) {
+    std::lock_guard lock(mu);
+    if (auto it = pending.find(id); it != pending.end()) {
+      it->second.emplace(payload);
+      answered.notify_all();
+    }
+  }
+
+  // The link to syncd went down: requests in flight get no answer through it.
+  void disconnected() {
+    std::lock_guard lock(mu);
+    connected = false;
+    for (auto& [id, a] : pending)
+      if (!a) a.emplace("ERR the link to elastic-syncd was lost before the answer came\n");
+    answered.notify_all();
+    for (auto& f : outbox) elastic::secure_wipe(f);
+    outbox.clear();
   }
 
   // Sends one envelope made by `make` (the store's export or counters); false if the socket failed.
@@ -112,11 +174,23 @@ struct elastic_synclink_t {
       auto f = dec.next(none);
       if (none) break;
       if (!f) return false;
-      if (f->type != FrameType::Data) continue;
-      if (auto d = elastic::sync::split_data(f->body)) cb(cb_data, d->second.data(), d->second.size());
+      if (f->type == FrameType::Data) {
+        if (auto d = elastic::sync::split_data(f->body)) cb(cb_data, d->second.data(), d->second.size());
+      } else if (f->type == FrameType::Request || f->type == FrameType::Response) {
+        route(f->type, f->body);
+      }
       elastic::secure_wipe(f->body);
     }
     return true;
+  }
+
+  void route(FrameType type, std::string_view body) {
+    auto r = elastic::sync::parse_routed(body);
+    if (!r || r->dst != node) return;  // syncd delivers only ours: anything else is ignored
+    if (type == FrameType::Response)
+      answer(r->id, r->payload);
+    else
+      request_cb(cb_data, r->id, r->src.c_str(), r->payload.data(), r->payload.size());
   }
 
   void serve(int fd) {
@@ -126,9 +200,10 @@ struct elastic_synclink_t {
     {
       std::lock_guard lock(mu);
       all = true;
+      connected = true;
     }
     while (!stop) {
-      if (!publish(fd)) return;
+      if (!publish(fd) || !flush(fd)) return;
       pollfd p[2] = {{fd, POLLIN, 0}, {wake[0], POLLIN, 0}};
       if (poll(p, 2, 200) < 0 && errno != EINTR) return;
       if (p[1].revents & POLLIN) {
@@ -146,12 +221,14 @@ static void observe(void* data, uint32_t uid) {
   static_cast<elastic_synclink_t*>(data)->mark(uid);
 }
 
-elastic_synclink_t* elastic_synclink_create(const char* path, elastic_store_t* store, elastic_replica_cb_t cb,
-                                            void* cb_data) {
+elastic_synclink_t* elastic_synclink_create(const char* path, const char* node, elastic_store_t* store,
+                                            elastic_replica_cb_t cb, elastic_request_cb_t request_cb, void* cb_data) {
   auto* l = new elastic_synclink_t;
   l->path = path;
+  l->node = node;
   l->store = store;
   l->cb = cb;
+  l->request_cb = request_cb;
   l->cb_data = cb_data;
   if (pipe2(l->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
     delete l;
@@ -170,11 +247,50 @@ void elastic_synclink_run(elastic_synclink_t* l) {
     }
     l->serve(fd);
     close(fd);
+    l->disconnected();
   }
 }
 
 void elastic_synclink_mark_counters(elastic_synclink_t* l, uint32_t ike_uid) {
   l->mark(ike_uid, true);
+}
+
+char* elastic_synclink_call(elastic_synclink_t* l, const char* node, const void* request, size_t len, int timeout_ms,
+                            void** answer, size_t* answer_len) {
+  if (!node[0] || std::strlen(node) > 255) return strdup("a member name has 1 to 255 characters");
+  std::unique_lock lock(l->mu);
+  if (!l->connected) return strdup("not connected to elastic-syncd (is it running?)");
+  const uint64_t id = ++l->next_request;
+  auto& slot = l->pending[id];
+  l->outbox.push_back(elastic::sync::encode_routed(FrameType::Request, id, l->node, node,
+                                                   std::string_view(static_cast<const char*>(request), len)));
+  lock.unlock();
+  l->wake_loop();
+  lock.lock();
+  const bool got = l->answered.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return slot.has_value(); });
+  std::string text = got ? std::move(*slot) : std::string();
+  l->pending.erase(id);
+  lock.unlock();
+  if (!got) {
+    char* err = nullptr;
+    if (asprintf(&err,
+                 "no answer from member '%s' within %d ms (unknown member, link down, or its charon "
+                 "has no elastic plugin attached to syncd)",
+                 node, timeout_ms) < 0)
+      err = nullptr;
+    return err;
+  }
+  *answer_len = text.size();
+  *answer = malloc(text.size() + 1);
+  std::memcpy(*answer, text.data(), text.size());
+  static_cast<char*>(*answer)[text.size()] = '\0';
+  elastic::secure_wipe(text);
+  return nullptr;
+}
+
+void elastic_synclink_respond(elastic_synclink_t* l, uint64_t id, const char* to, const void* answer, size_t len) {
+  l->enqueue(elastic::sync::encode_routed(FrameType::Response, id, l->node, to,
+                                          std::string_view(static_cast<const char*>(answer), len)));
 }
 
 void elastic_synclink_stop(elastic_synclink_t* l) {

@@ -22,6 +22,13 @@ enum class FrameType : uint8_t {
   // peer links only, from the dialling side when it has nothing else to send (keepalive, body
   // empty); the receiver answers with an Ack of the last sequence number it applied
   Ping = 6,
+  // A control request for another member's charon (e.g. `elasticctl transfer --to NODE`), routed
+  // by syncd from the local socket over the peer links to NODE's plugin. Body: see encode_routed;
+  // the payload is a control-socket request ("line\nbody").
+  Request = 7,
+  // Its answer, routed back to the requesting member's plugin; the payload is a control-socket
+  // answer ("OK\n..." or "ERR ...\n"). src is the answering member.
+  Response = 8,
 };
 
 // A type byte, a length word and at most this many body bytes: one envelope (1 MiB) + seq.
@@ -40,6 +47,17 @@ std::string encode_ack(uint64_t seq);
 // Splits a Data body into its sequence number and envelope bytes.
 Result<std::pair<uint64_t, std::string_view>> split_data(std::string_view body);
 Result<uint64_t> parse_ack(std::string_view body);
+
+// A routed frame's body: id:u64be, src and dst node names (u8 length + bytes each, 1..255),
+// then the payload. The id is chosen by the requester and echoed in the Response.
+struct Routed {
+  uint64_t id = 0;
+  std::string src, dst;
+  std::string_view payload;  // points into the parsed body
+};
+std::string encode_routed(FrameType type, uint64_t id, std::string_view src, std::string_view dst,
+                          std::string_view payload);
+Result<Routed> parse_routed(std::string_view body);
 
 // Incremental decoder for a byte stream: feed() what arrived, next() yields complete frames.
 // A malformed frame (unknown type, zero or oversized length) is an error that ends the stream.

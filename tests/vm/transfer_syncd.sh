@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Planned transfers in a cluster that replicates: three gateways with elastic-syncd and
-# elastic-heartbeatd running, the VPN already held passive by its alternate. `elasticctl transfer`
-# to that alternate reuses its replica as the passive copy (it used to fail: "this IKE_SA already
-# exists here"); a transfer to a gateway without a replica builds one. Each time the EU keeps its
-# IKE_SA, never sees a replayed sequence number, and the VPN has exactly one active owner.
+# elastic-heartbeatd running, the VPN already held passive by its alternate. `elasticctl transfer
+# --to NODE` goes by member name over syncd's TLS links (no shared socket path); run on the owner
+# or on any other member (--from). A transfer to the alternate reuses its replica as the passive
+# copy (it used to fail: "this IKE_SA already exists here"); one to a gateway without a replica
+# builds one. Each time the EU keeps its IKE_SA, never sees a replayed sequence number, and the
+# VPN has exactly one active owner.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
@@ -28,15 +30,17 @@ inits=$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)
 # owners: the gateways that hold the VPN active (must be exactly one).
 owners() { for n in $TOPOLOGY_SGS; do [ "$(ha_role $n)" = active ] && echo $n; done | xargs; }
 
-# move FROM TO: transfer while a 50/s ping runs; TO's steering hook (the same as a takeover's)
-# moves the traffic before FROM lets go.
+# move FROM TO [ON]: transfer by member name, run on member ON (default FROM), while a 50/s ping
+# runs; TO's steering hook (the same as a takeover's) moves the traffic before FROM lets go.
 move() {
-	local from=$1 to=$2 out
+	local from=$1 to=$2 on=${3:-$1} out args=(--to "$2" --json)
+	[ "$on" = "$from" ] || args+=(--from "$from")
 	ip netns exec eu ping -n -q -i 0.02 -c 150 -I 10.1.0.1 10.2.0.1 >"$CHARON_RUN/ping.out" 2>&1 &
 	local ping=$!
 	sleep 1
-	out=$(ctl $from transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic")
-	echo "$from -> $to: $out"
+	out=$(ctl $on transfer --ike rw "${args[@]}")
+	echo "$from -> $to (run on $on): $out"
+	expect_match "the transfer reports success" "$out" "^\{\"ok\": true, \"target\": \"$to\""
 	wait $ping || true
 	grep -E 'packets transmitted' "$CHARON_RUN/ping.out"
 	expect_eq "one owner after $from -> $to" "$(owners)" "$to"
@@ -74,9 +78,11 @@ for i in $(seq 300); do
 done
 expect_match "the new owner's VPN is replicated again" "$(for n in sg1 $other; do echo "$n=$(ha_role $n)"; done | xargs)" 'passive'
 
-echo "--- to a gateway that may or may not hold a replica, then back to sg1"
-move $holder $other
-move $other sg1
+echo "--- to a gateway that may or may not hold a replica (run on sg1, not the owner), then back to sg1 (run on $holder)"
+move $holder $other sg1
+move $other sg1 $holder
+expect_match "the owner ran the export for sg1" "$(cat "$CHARON_RUN/$holder/charon.log")" "member sg1 runs 'export' here"
+expect_match "the target ran the import for sg1" "$(cat "$CHARON_RUN/$other/charon.log")" "member sg1 runs 'import' here"
 swanctl_in eu --rekey --child gcm >/dev/null
 sleep 1
 out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
@@ -85,10 +91,15 @@ expect_eq "no new IKE_SA_INIT from the EU" "$(grep -c 'IKE_SA_INIT request' "$CH
 if grep -E 'already exists here' "$CHARON_RUN"/sg*/charon.log; then fail "an import collided with a replica"; fi
 pass "no import collided with a replica"
 
+echo "--- a member that does not exist: refused before anything moves"
+if out=$(ctl sg1 transfer --ike rw --to sg9 2>&1); then fail "a transfer to sg9 succeeded: $out"; fi
+expect_match "it names the member" "$out" "'sg9' is not a member of this cluster"
+expect_eq "one owner, still sg1" "$(owners)" sg1
+
 echo "--- a steering hook that fails: the transfer stops before the source lets go"
 kill "$(cat "$CHARON_RUN/steerd.pid")"
 sleep 0.3
-if out=$(ctl sg1 transfer --ike rw --to "$CHARON_RUN/sg2/charon.elastic" 2>&1); then fail "the transfer succeeded without steering: $out"; fi
+if out=$(ctl sg1 transfer --ike rw --to sg2 2>&1); then fail "the transfer succeeded without steering: $out"; fi
 expect_match "it says why" "$out" 'steering to the target failed; the VPN stays here'
 expect_eq "one owner, still sg1" "$(owners)" sg1
 out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)

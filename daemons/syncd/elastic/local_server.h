@@ -4,7 +4,8 @@
 // one as it is applied from a peer, as Data frames (seq 0), to install passive. Membership frames
 // (elastic-heartbeatd's live view) are accepted from any local client: the socket is 0600 root.
 // A subscriber that does not read what it is sent is closed once more than
-// elastic.syncd.local_backlog_bytes wait for it (it resyncs by reconnecting).
+// elastic.syncd.local_backlog_bytes wait for it (it resyncs by reconnecting). Request and
+// Response frames (control requests between the members' plugins) are routed by the daemon.
 #pragma once
 
 #include <boost/asio/local/stream_protocol.hpp>
@@ -25,12 +26,16 @@ class LocalSession : public std::enable_shared_from_this<LocalSession> {
   ~LocalSession();
   void start();
   void deliver(const std::string& envelope);  // a replica from a peer
+  // A whole frame for the plugin (a routed Request or Response), bounded like replicas.
+  void forward(const std::string& frame);
   bool open() const { return !closed_; }
   bool subscribed() const { return subscribed_; }
 
  private:
   void read();
   void send(const std::string& frame);
+  // Queues a frame unless the client is too far behind (then it is closed).
+  void send_bounded(const std::string& frame);
   void flush();
   void close(const std::string& why);
 

@@ -38,6 +38,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void stop();
   // There is something newer to send for this VPN (no-op while disconnected: resync covers it).
   void mark(const std::string& vpn_id);
+  // A routed control frame (Request/Response) for this peer, sent ahead of replicas. Not kept
+  // across a reconnect (the requester times out instead). False if the link is not up.
+  bool send_routed(std::string frame);
   // Forgets what was sent of a VPN whose tombstone was collected.
   void forget(const std::string& vpn_id) { sent_.erase(vpn_id); }
   const std::string& name() const { return peer_.name; }
@@ -54,6 +57,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void read_acks();
   bool append_frames(const std::string& vpn_id, std::string& out);
   void wipe_sent();
+  void drop_routed();
   void write_out(std::function<void()> then);
   void keepalive();
 
@@ -68,6 +72,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   int backoff_ms_ = 100;
   bool ready_ = false, writing_ = false, stopped_ = false;
   std::deque<std::string> order_;
+  std::deque<std::string> routed_;  // control frames waiting for the next write
   std::unordered_set<std::string> pending_;
   std::unordered_map<std::string, std::pair<Stamp, Stamp>> sent_;  // full, tail stamps sent
   uint64_t next_seq_ = 1, acked_ = 0;

@@ -5,6 +5,7 @@
 // timeout, then at most the idle timeout between two frames. A malformed, truncated or oversized
 // frame closes this connection only, with a log line naming the problem. Envelopes whose origin
 // is not the authenticated peer are refused (not applied, counted), the connection stays.
+// Request/Response frames (control requests between plugins) go to the daemon's router.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>

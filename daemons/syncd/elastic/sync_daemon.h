@@ -25,6 +25,9 @@ struct DaemonStats {
   uint64_t refused_connections = 0;                     // closed at accept: max_connections reached
   uint64_t timeouts = 0;                                // connections closed by a handshake, Hello or idle timeout
   uint64_t tombstones_collected = 0;
+  uint64_t routed = 0;          // control requests/answers passed between a plugin and a peer
+  uint64_t routed_failed = 0;   // not deliverable: unknown member, link down, no plugin attached
+  uint64_t routed_refused = 0;  // from a peer, claiming another sender or for another member
 };
 
 class SyncDaemon {
@@ -45,6 +48,13 @@ class SyncDaemon {
   // on a change, each connected peer gets the VPNs owned here for which it became an alternate.
   // An error (malformed, unknown member) or an old epoch leaves the view as it was.
   Result<void> membership(std::string_view body);
+
+  // Control requests between the members' plugins (routing.cpp): a Request or Response frame
+  // from the local plugin goes to the peer it names; one from a peer (which must be its src and
+  // must name this node as dst, no relaying) goes to the local plugin. An undeliverable Request
+  // is answered with an error at once. An error return closes the connection (malformed frame).
+  Result<void> route_from_local(LocalSession& from, FrameType type, std::string_view body);
+  Result<void> route_from_peer(const std::string& peer, FrameType type, std::string_view body);
 
   bool is_alternate(const std::string& vpn_id, const std::string& peer) const;
   bool is_peer(const std::string& name) const;
@@ -68,6 +78,8 @@ class SyncDaemon {
   void refuse_origin(const std::string& from, const std::string& vpn_id, const std::string& origin);
   std::vector<std::string> alternates_of(const std::string& vpn_id, const std::vector<Member>& view) const;
   void mark_gained(const std::vector<Member>& old_view);
+  // Hands a routed frame to the local plugin(s); false if none is attached.
+  bool to_plugin(const std::string& frame);
 
   boost::asio::io_context& io_;
   SyncdConfig cfg_;
