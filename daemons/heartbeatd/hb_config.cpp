@@ -99,7 +99,7 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
   for (const auto& name : s.sections(members)) {
     const std::string k = members + "." + name;
     if (auto ok = s.check_keys(k, {"address", "weight", "witness"}, {}); !ok) return ok.error();
-    if (int again = s.reopened_at(k)) return s.error_at(again, k, "member listed twice");
+    if (auto again = s.reopened(k); again.line) return s.error_at(again, k, "member listed twice");
     const std::string addr = s.get(k + ".address");
     auto colon = addr.rfind(':');
     if (colon == std::string::npos || colon == 0) return bad(s, k + ".address", "'" + addr + "': expected HOST:PORT");

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   }
   auto settings = elastic::sync::Settings::load(path);
   if (!settings) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", settings.error().message.c_str()), 1;
+  for (const auto& w : settings->warnings()) std::fprintf(stderr, "elastic-heartbeatd: warning: %s\n", w.c_str());
   auto cfg = elastic::hb::load_heartbeat_config(*settings);
   if (!cfg) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", cfg.error().message.c_str()), 1;
   if (check)

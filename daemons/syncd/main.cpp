@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   }
   auto settings = elastic::sync::Settings::load(path);
   if (!settings) return std::fprintf(stderr, "elastic-syncd: %s\n", settings.error().message.c_str()), 1;
+  for (const auto& w : settings->warnings()) std::fprintf(stderr, "elastic-syncd: warning: %s\n", w.c_str());
   auto cfg = elastic::sync::load_syncd_config(*settings);
   if (!cfg) return std::fprintf(stderr, "elastic-syncd: %s\n", cfg.error().message.c_str()), 1;
   if (auto files = elastic::sync::check_syncd_files(*settings, *cfg); !files)

@@ -88,7 +88,7 @@ Result<SyncdConfig> load_syncd_config(const Settings& s) {
   bool self_found = false;
   for (const auto& name : s.sections(kMembers)) {
     const std::string k = kMembers + "." + name;
-    if (int again = s.reopened_at(k)) return s.error_at(again, k, "member listed twice");
+    if (auto again = s.reopened(k); again.line) return s.error_at(again, k, "member listed twice");
     // A witness (elastic-heartbeatd's tie-breaker) votes on membership but holds no VPNs.
     auto witness = yes_no(s, k + ".witness");
     if (!witness) return witness.error();

@@ -36,5 +36,8 @@ elastic {
 CONF
 printf 'elastic { node = a }\n' >"$work/corpus/small"
 printf 'elastic {\n node = a # comment\n cluster { members { a { address = [2001:db8::1]:7400 } } }\n}\n' >"$work/corpus/v6"
+# the grammar's corners: strings with escapes over lines, clearing, includes, refused features
+printf 'elastic {\n node = "sg\\"1\\n\\\n x" # c\n k =\n include "a b"\n include x\\ y #\n}\n' >"$work/corpus/strings"
+printf 'a : b, c.d { }\nk := v\ne{f{g=1}}h=2\n' >"$work/corpus/refused"
 cd "$work"
 "$fuzzer" -runs="${ELASTIC_FUZZ_RUNS:-500000}" -max_len=2048 -timeout=10 -print_final_stats=1 corpus 2>&1 | tail -n 12

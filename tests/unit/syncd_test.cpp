@@ -109,8 +109,9 @@ elastic {
   EXPECT_EQ(s->sections("elastic.cluster.members"), (std::vector<std::string>{"sg1", "sg2"}));
   auto bad = Settings::parse("elastic {\n  node sg1\n}", "x.conf");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().message, "x.conf:2: expected 'key = value', 'name {' or '}'");
-  EXPECT_EQ(Settings::parse("a {\n b = c\n", "y").error().message, "y: section 'a' is not closed");
+  EXPECT_EQ(bad.error().message, "x.conf:2: elastic.node: expected '=' or '{' after 'node', found 'sg1'");
+  EXPECT_EQ(Settings::parse("a {\n b = c\n", "y").error().message,
+            "y:1: a: section is not closed (missing '}' at the end of the input)");
 }
 
 TEST(SyncdConfig, ErrorsNameTheKey) {
