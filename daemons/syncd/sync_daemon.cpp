@@ -356,6 +356,16 @@ void SyncDaemon::schedule_gc() {
   });
 }
 
+// "placement replicas K live A=W,B=W": what elasticctl drain/rebalance compute placement from,
+// the same inputs as this daemon's own alternates.
+std::string SyncDaemon::placement_line() const {
+  std::string out = "placement replicas " +
+                    (cfg_.replicas == SIZE_MAX ? std::string("all") : std::to_string(cfg_.replicas)) + " live ";
+  for (size_t i = 0; i < view_.live().size(); ++i)
+    out += (i ? "," : "") + view_.live()[i].name + "=" + std::to_string(static_cast<long long>(view_.live()[i].weight));
+  return out + "\n";
+}
+
 std::string SyncDaemon::status() const {
   std::string out = "node " + cfg_.node + "\ncontexts " + std::to_string(table_.contexts()) + "\nentries " +
                     std::to_string(table_.size()) + "\ndigest " + table_.digest() + "\nmembership epoch " +
@@ -364,7 +374,7 @@ std::string SyncDaemon::status() const {
                     "\nrefused_origin " + std::to_string(stats_.refused_origin) + "\nrefused_connections " +
                     std::to_string(stats_.refused_connections) + "\ntimeouts " + std::to_string(stats_.timeouts) +
                     "\nrouted " + std::to_string(stats_.routed) + " failed " + std::to_string(stats_.routed_failed) +
-                    " refused " + std::to_string(stats_.routed_refused) + "\n";
+                    " refused " + std::to_string(stats_.routed_refused) + "\n" + placement_line();
   for (const auto& [name, l] : links_)
     out += "peer " + name + (l->connected() ? " connected" : " disconnected") + " pending " +
            std::to_string(l->pending()) + " unacked " + std::to_string(l->unacked()) + " resyncs " +

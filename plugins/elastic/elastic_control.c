@@ -75,6 +75,10 @@ static uint32_t select_vpn(private_elastic_control_t *this, const char *sel, ans
 	{
 		uid = elastic_store_find(this->store, sel + 5);
 	}
+	else if (sel && strpfx(sel, "vpn:"))
+	{	/* the VPN id survives IKE rekeys (new ike-id): what drain and rebalance use */
+		uid = elastic_store_find_vpn(this->store, sel + 4);
+	}
 	if (!uid || elastic_store_role(this->store, uid) < 0)
 	{
 		fail(a, "no VPN matches '%s'", sel ?: "");

@@ -65,6 +65,7 @@ class SyncDaemon {
   // Forgets the tombstones older than elastic.syncd.tombstone_ttl_s (run periodically).
   size_t collect_tombstones();
   std::string status() const;
+  std::string placement_line() const;
   std::string metrics() const;
   ReplicaTable& table() { return table_; }
   const SyncdConfig& config() const { return cfg_; }
