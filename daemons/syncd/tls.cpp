@@ -14,6 +14,13 @@ Result<void> setup_tls(boost::asio::ssl::context& ctx, const std::string& ca, co
   // them stateful; they would still be sent).
   SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(raw, 0);
+  // Replicas carry VPN keys in plaintext inside the TLS records. OpenSSL (3.0+) then cleanses
+  // each decrypted record once SSL_read has copied it out, and the read buffer when it frees it;
+  // RELEASE_BUFFERS frees (so, with CLEANSE, wipes) the read buffer whenever a connection has
+  // nothing pending, so an idle link holds no copy (Boost.Asio's engine also sets it per SSL). Outgoing records are
+  // encrypted in place in the write buffer (TLS 1.3: AEAD only), which OpenSSL frees without cleansing.
+  SSL_CTX_set_options(raw, SSL_OP_CLEANSE_PLAINTEXT);
+  SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
   ctx.set_verify_mode(boost::asio::ssl::verify_peer | boost::asio::ssl::verify_fail_if_no_peer_cert);
   if (ctx.load_verify_file(ca, ec); ec) return make_error("TLS CA " + ca + ": " + ec.message());

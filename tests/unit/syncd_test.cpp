@@ -1,6 +1,8 @@
 // elastic-syncd's pieces without the network: frames, configuration, placement, replica table.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <new>
 
@@ -11,6 +13,7 @@
 #include "elastic/settings.h"
 #include "elastic/sync_frame.h"
 #include "elastic/syncd_config.h"
+#include "elastic/tls.h"
 
 namespace elastic::sync {
 namespace {
@@ -305,3 +308,28 @@ TEST(ReplicaTable, DigestDependsOnContentNotOrder) {
 
 }  // namespace
 }  // namespace elastic::sync
+
+// Plaintext records (replicas with keys) are cleansed by OpenSSL and buffers released when idle,
+// on every context syncd and its test client make (setup_tls), and so on every connection.
+TEST(Tls, ContextsCleansePlaintextAndReleaseBuffers) {
+  char tmpl[] = "/tmp/syncd-tls.XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=sg1 "
+      "-keyout " +
+      dir + "/k.pem -out " + dir + "/c.pem >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  for (auto method : {boost::asio::ssl::context::tls_server, boost::asio::ssl::context::tls_client}) {
+    boost::asio::ssl::context ctx(method);
+    auto ok = elastic::sync::setup_tls(ctx, dir + "/c.pem", dir + "/c.pem", dir + "/k.pem");
+    ASSERT_TRUE(ok.ok()) << ok.error().message;
+    EXPECT_TRUE(SSL_CTX_get_options(ctx.native_handle()) & SSL_OP_CLEANSE_PLAINTEXT);
+    EXPECT_TRUE(SSL_CTX_get_mode(ctx.native_handle()) & SSL_MODE_RELEASE_BUFFERS);
+    SSL* ssl = SSL_new(ctx.native_handle());  // what each connection gets
+    ASSERT_NE(ssl, nullptr);
+    EXPECT_TRUE(SSL_get_options(ssl) & SSL_OP_CLEANSE_PLAINTEXT);
+    EXPECT_TRUE(SSL_get_mode(ssl) & SSL_MODE_RELEASE_BUFFERS);
+    SSL_free(ssl);
+  }
+  std::filesystem::remove_all(dir);
+}
