@@ -255,7 +255,8 @@ Result<void> validate(const v1::Envelope& env) {
       }
       break;
     case v1::ENVELOPE_KIND_DELETE:
-      c.require(env.body_case() == v1::Envelope::BODY_NOT_SET, "body", "must be empty (kind is delete)");
+    case v1::ENVELOPE_KIND_FORGET:
+      c.require(env.body_case() == v1::Envelope::BODY_NOT_SET, "body", "must be empty (kind is delete/forget)");
       break;
     default:
       c.require(false, "kind", "unknown envelope kind");

@@ -5,6 +5,7 @@
 #include <boost/asio/write.hpp>
 #include <functional>
 
+#include "elastic/context_codec.h"
 #include "elastic/secure.h"
 #include "elastic/sync_daemon.h"
 #include "elastic/sync_log.h"
@@ -142,6 +143,7 @@ void PeerLink::resync() {
 }
 
 void PeerLink::mark(const std::string& vpn_id) {
+  forgets_.erase(vpn_id);  // an alternate again
   if (!ready_) return;
   if (pending_.insert(vpn_id).second) order_.push_back(vpn_id);
   if (pending_.size() > daemon_.config().queue_limit && !behind_logged_) {
@@ -173,6 +175,31 @@ bool PeerLink::append_frames(const std::string& vpn_id, std::string& out) {
   return any;
 }
 
+void PeerLink::send_forget(const std::string& vpn_id) {
+  forgets_.insert(vpn_id);
+  pump();
+}
+
+// A forget envelope per VPN the peer must drop, stamped with the VPN's current (epoch, version)
+// here; VPNs gone or no longer ours meanwhile need none.
+void PeerLink::append_forgets() {
+  for (const auto& id : forgets_) {
+    const VpnEntry* e = daemon_.table().find(id);
+    if (!e || e->deleted || e->origin != daemon_.config().node) continue;
+    v1::Envelope env;
+    env.set_schema(v1::SCHEMA_VERSION_1);
+    env.set_origin_node(daemon_.config().node);
+    env.set_epoch(e->stamp.epoch);
+    env.set_version(e->stamp.version);
+    env.set_kind(v1::ENVELOPE_KIND_FORGET);
+    env.set_vpn_id(id);
+    out_ += encode_data(next_seq_++, encode_envelope(env));
+    sent_.erase(id);  // should it become an alternate again, it gets everything anew
+    ++stats_.frames_sent;
+  }
+  forgets_.clear();
+}
+
 // Wipes the bytes of the batch just written (not the buffer's whole capacity: that cost a
 // 512 KiB memset per pump once a bulk phase had grown it, and saturated a core at 10,000
 // counter updates/s). The capacity beyond size() only ever held bytes wiped here.
@@ -188,6 +215,7 @@ void PeerLink::pump() {
     out_ += routed_.front();
     secure_wipe(routed_.front());
   }
+  if (unacked() < kWindow) append_forgets();
   while (!order_.empty() && out_.size() < kBatch && unacked() < kWindow) {
     std::string id = std::move(order_.front());
     order_.pop_front();

@@ -12,7 +12,7 @@ VpnEntry::~VpnEntry() {
 }
 
 Result<Applied> ReplicaTable::apply(std::string_view bytes, std::string* vpn_id, std::string_view required_origin,
-                                    std::string* origin) {
+                                    std::string* origin, Stamp* previous) {
   auto env = decode_envelope(bytes);
   if (!env) return env.error();
   wipe_keys(*env);  // only the bytes are kept; the decoded copy goes now
@@ -20,14 +20,23 @@ Result<Applied> ReplicaTable::apply(std::string_view bytes, std::string* vpn_id,
   if (origin) *origin = env->origin_node();
   if (!required_origin.empty() && env->origin_node() != required_origin) return Applied::Refused;
   const Stamp stamp{env->epoch(), env->version()};
+  const auto kind = env->kind();
+  if (previous) *previous = {};
+  if (kind == v1::ENVELOPE_KIND_FORGET && !vpns_.count(env->vpn_id())) return Applied::Stale;
   auto [it, fresh] = vpns_.try_emplace(env->vpn_id());
   VpnEntry& e = it->second;
-  if (!fresh && stamp <= e.stamp) return Applied::Stale;
+  if (previous) *previous = e.stamp;
+  // After a forget, this member became an alternate again: the owner resends what it holds,
+  // which may be older than the forget's version but not than its epoch.
+  const bool retaken = !fresh && e.forgotten && kind == v1::ENVELOPE_KIND_UPSERT && stamp.epoch >= e.stamp.epoch;
+  if (!fresh && stamp <= e.stamp && !retaken) return Applied::Stale;
+  if (!fresh && e.deleted && kind == v1::ENVELOPE_KIND_COUNTERS) return Applied::Stale;  // nothing to count on
   const bool was_live = !fresh && !e.deleted && !e.full.empty();
   const bool was_deleted = !fresh && e.deleted;
   e.stamp = stamp;
   e.origin = env->origin_node();
-  switch (env->kind()) {
+  e.forgotten = kind == v1::ENVELOPE_KIND_FORGET;
+  switch (kind) {
     case v1::ENVELOPE_KIND_UPSERT:
       secure_wipe(e.full);
       secure_wipe(e.tail);
@@ -39,7 +48,7 @@ Result<Applied> ReplicaTable::apply(std::string_view bytes, std::string* vpn_id,
       secure_wipe(e.tail);
       e.tail.assign(bytes);
       break;
-    default:  // delete
+    default:  // delete or forget
       secure_wipe(e.full);
       secure_wipe(e.tail);
       e.tail.assign(bytes);

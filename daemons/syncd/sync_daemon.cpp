@@ -260,20 +260,25 @@ Result<void> SyncDaemon::membership(std::string_view body) {
 void SyncDaemon::mark_gained(const std::vector<Member>& old_view) {
   table_.for_each([&](const std::string& id, const VpnEntry& e) {
     if (e.origin != cfg_.node) return;
-    const auto before = alternates_of(id, old_view);
-    for (const auto& a : alternates_of(id, view_.live())) {
+    const auto before = alternates_of(id, old_view), after = alternates_of(id, view_.live());
+    for (const auto& a : after) {
       if (std::find(before.begin(), before.end(), a) != before.end()) continue;
       if (auto it = links_.find(a); it != links_.end() && it->second->connected()) {
         it->second->mark(id);
         ++stats_.remarked;
       }
     }
+    // Former alternates that are still members drop their copies (a dead one restarts empty).
+    for (const auto& a : before)
+      if (std::find(after.begin(), after.end(), a) == after.end())
+        if (auto it = links_.find(a); it != links_.end()) it->second->send_forget(id);
   });
 }
 
 Result<void> SyncDaemon::publish(std::string_view bytes) {
   std::string id, origin;
-  auto r = table_.apply(bytes, &id, cfg_.node, &origin);
+  Stamp previous;
+  auto r = table_.apply(bytes, &id, cfg_.node, &origin, &previous);
   if (!r) {
     ++stats_.errors;
     return r.error();
@@ -287,8 +292,16 @@ Result<void> SyncDaemon::publish(std::string_view bytes) {
     ++stats_.stale;
     return {};
   }
-  for (const auto& a : alternates_of(id, view_.live()))
+  const auto alternates = alternates_of(id, view_.live());
+  for (const auto& a : alternates)
     if (auto it = links_.find(a); it != links_.end()) it->second->mark(id);
+  // The VPN just became ours in a new epoch (transfer or takeover): the old owner's alternates
+  // hold copies they will never hear of again, and a cut-off old owner must step down. Whoever
+  // is not an alternate now is told to forget it (peers that hold nothing ignore it).
+  const VpnEntry* e = table_.find(id);
+  if (e && !e->deleted && e->stamp.epoch > 1 && previous.epoch < e->stamp.epoch)
+    for (auto& [name, link] : links_)
+      if (std::find(alternates.begin(), alternates.end(), name) == alternates.end()) link->send_forget(id);
   return {};
 }
 

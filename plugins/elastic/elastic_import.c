@@ -209,11 +209,77 @@ static void manage_drop(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add, policy
 	enumerator->destroy(enumerator);
 }
 
-void elastic_import_block_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
-{	/* below the IPsec policies, there are none while passive: a passive gateway must neither
-	 * encrypt with the VPN's SAs nor forward its traffic in cleartext (routing may already send
-	 * it here) */
+/**
+ * Adds or removes IN and FWD IPsec policies for the CHILD_SA's inbound SA at the lowest priority:
+ * a passive copy decrypts and forwards the EU's traffic as soon as it is steered here, before
+ * activation (nothing arriving early is dropped), while an active VPN with the same selectors
+ * here keeps precedence with its own, higher-priority policies.
+ */
+static void manage_inbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
+{
+	enumerator_t *enumerator;
+	traffic_selector_t *my_ts, *other_ts;
+	ipsec_sa_cfg_t sa = {
+		.mode = child_sa->get_mode(child_sa),
+		.reqid = child_sa->get_reqid(child_sa),
+		.ipcomp = {
+			.transform = child_sa->get_ipcomp(child_sa),
+			.cpi = child_sa->get_cpi(child_sa, TRUE),
+		},
+	};
+
+	if (child_sa->get_protocol(child_sa) == PROTO_AH)
+	{
+		sa.ah.use = TRUE;
+		sa.ah.spi = child_sa->get_spi(child_sa, TRUE);
+	}
+	else
+	{
+		sa.esp.use = TRUE;
+		sa.esp.spi = child_sa->get_spi(child_sa, TRUE);
+	}
+	enumerator = child_sa->create_policy_enumerator(child_sa);
+	while (enumerator->enumerate(enumerator, &my_ts, &other_ts))
+	{
+		kernel_ipsec_policy_id_t id = {
+			.dir = POLICY_IN,
+			.src_ts = other_ts,
+			.dst_ts = my_ts,
+			.mark = child_sa->get_mark(child_sa, TRUE),
+			.if_id = child_sa->get_if_id(child_sa, TRUE),
+		};
+		kernel_ipsec_manage_policy_t policy = {
+			.type = POLICY_IPSEC,
+			.prio = POLICY_PRIORITY_FALLBACK,
+			.src = ike_sa->get_other_host(ike_sa),
+			.dst = ike_sa->get_my_host(ike_sa),
+			.sa = &sa,
+		};
+		policy_dir_t dirs[] = { POLICY_IN, POLICY_FWD };
+		int i;
+
+		for (i = 0; i < (sa.mode == MODE_TRANSPORT ? 1 : 2); i++)
+		{
+			id.dir = dirs[i];
+			if (add)
+			{
+				charon->kernel->add_policy(charon->kernel, &id, &policy);
+			}
+			else
+			{
+				charon->kernel->del_policy(charon->kernel, &id, &policy);
+			}
+		}
+	}
+	enumerator->destroy(enumerator);
+}
+
+void elastic_import_passive_policies(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
+{	/* outbound: a DROP below the IPsec policies, there are none while passive: a passive
+	 * gateway must neither encrypt with the VPN's SAs nor forward its traffic in cleartext
+	 * (routing may already send it here); inbound: accepted, see manage_inbound() */
 	manage_drop(ike_sa, child_sa, add, POLICY_PRIORITY_FALLBACK);
+	manage_inbound(ike_sa, child_sa, add);
 }
 
 void elastic_import_fence_outbound(ike_sa_t *ike_sa, child_sa_t *child_sa, bool add)
@@ -289,7 +355,7 @@ static char *install_child(elastic_ctx_t *ctx, ike_sa_t *ike_sa, peer_cfg_t *pee
 		return err;
 	}
 	child_sa->set_state(child_sa, CHILD_INSTALLED);
-	elastic_import_block_outbound(ike_sa, child_sa, TRUE);
+	elastic_import_passive_policies(ike_sa, child_sa, TRUE);
 	ike_sa->add_child_sa(ike_sa, child_sa);
 	return NULL;
 }
@@ -343,7 +409,7 @@ static char *build(elastic_ctx_t *ctx, peer_cfg_t *peer_cfg, uint32_t *uid)
 		enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
 		while (enumerator->enumerate(enumerator, &child_sa))
 		{
-			elastic_import_block_outbound(ike_sa, child_sa, FALSE);
+			elastic_import_passive_policies(ike_sa, child_sa, FALSE);
 		}
 		enumerator->destroy(enumerator);
 		ike_sa->destroy(ike_sa);
@@ -418,6 +484,18 @@ char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const
 		elastic_ctx_destroy(ctx);
 		return NULL;
 	}
+	if (active && elastic_envelope_outbound_stopped(data, len))
+	{	/* a released VPN (its owner provably stopped sending) replaces a passive copy held here,
+		 * e.g. one made before the VPN was rekeyed during a transfer */
+		uint32_t held = elastic_store_find_vpn(store, vpn_id);
+
+		if (held && elastic_store_role(store, held) == ELASTIC_ROLE_PASSIVE)
+		{
+			DBG1(DBG_CFG, "elastic: the final context of VPN %s replaces its passive copy %u",
+				 vpn_id, held);
+			elastic_drop_local(store, held);
+		}
+	}
 	elastic_ctx_get_ike(ctx, &ike);
 	name = name_of(ike.peer_cfg);
 	peer_cfg = charon->backends->get_peer_cfg_by_name(charon->backends, name);
@@ -490,8 +568,8 @@ static char *activate_sa(ike_sa_t *ike_sa, elastic_ctx_t *ctx, uint64_t margin)
 						child_sa->get_name(child_sa), child_sa->get_unique_id(child_sa));
 		}
 		if (!err)
-		{	/* the IPsec policies are in place: the passive drop is no longer needed */
-			elastic_import_block_outbound(ike_sa, child_sa, FALSE);
+		{	/* its own IPsec policies are in place: the passive ones are no longer needed */
+			elastic_import_passive_policies(ike_sa, child_sa, FALSE);
 		}
 	}
 	enumerator->destroy(enumerator);

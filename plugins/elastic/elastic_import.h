@@ -48,10 +48,11 @@ char* elastic_release(elastic_store_t* store, elastic_listener_t* listener, uint
 void elastic_drop_local(elastic_store_t* store, uint32_t uid);
 
 /**
- * Adds (or removes) the outbound DROP policies that keep a passive CHILD_SA's traffic from
- * leaving this gateway, encrypted or not.
+ * Adds (or removes) a passive CHILD_SA's policies: outbound DROP policies that keep its traffic
+ * from leaving this gateway, encrypted or not, and low-priority inbound IPsec policies that
+ * accept the EU's traffic once it is steered here, before activation.
  */
-void elastic_import_block_outbound(ike_sa_t* ike_sa, child_sa_t* child_sa, bool add);
+void elastic_import_passive_policies(ike_sa_t* ike_sa, child_sa_t* child_sa, bool add);
 
 /**
  * Adds (or removes) outbound DROP policies that take precedence over the CHILD_SA's IPsec

@@ -97,13 +97,13 @@ METHOD(listener_t, ike_state_change, bool,
 	{
 		role = elastic_store_role(this->store, ike_sa->get_unique_id(ike_sa));
 		if (role == ELASTIC_ROLE_PASSIVE || role == ELASTIC_ROLE_FENCED)
-		{	/* a passive or fenced VPN dropped here: remove its outbound DROP policies */
+		{	/* a passive or fenced VPN dropped here: remove the policies the plugin added */
 			enumerator = ike_sa->create_child_sa_enumerator(ike_sa);
 			while (enumerator->enumerate(enumerator, &child_sa))
 			{
 				if (role == ELASTIC_ROLE_PASSIVE)
 				{
-					elastic_import_block_outbound(ike_sa, child_sa, FALSE);
+					elastic_import_passive_policies(ike_sa, child_sa, FALSE);
 				}
 				else
 				{

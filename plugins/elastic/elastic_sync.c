@@ -18,6 +18,7 @@
 #define KIND_UPSERT 1
 #define KIND_COUNTERS 2
 #define KIND_DELETE 3
+#define KIND_FORGET 4
 
 typedef struct private_elastic_sync_t private_elastic_sync_t;
 
@@ -61,12 +62,13 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 		elastic_drop_local(this->store, uid);
 		uid = 0;
 	}
-	if (uid && kind == KIND_DELETE)
+	if (uid && (kind == KIND_DELETE || kind == KIND_FORGET))
 	{
 		elastic_drop_local(this->store, uid);
-		DBG1(DBG_CFG, "elastic: VPN %s deleted on its owner, passive copy dropped", vpn_id);
+		DBG1(DBG_CFG, "elastic: VPN %s %s, passive copy dropped", vpn_id,
+			 kind == KIND_DELETE ? "deleted on its owner" : "no longer replicated here (moved)");
 	}
-	else if (kind != KIND_DELETE)
+	else if (kind != KIND_DELETE && kind != KIND_FORGET)
 	{
 		refreshed = uid ? elastic_store_refresh_passive(this->store, uid, env, len) : -1;
 		if (refreshed < 0 && kind == KIND_UPSERT)

@@ -34,9 +34,38 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
+// A VPN as the plugin's `list` shows it.
+struct Held {
+  std::string name, vpn, role;
+  uint32_t ike_id = 0;
+};
+
+// "NAME: ike-id N, vpn ID, epoch E, version V, ROLE, ..." lines (CHILD_SA lines are indented).
+std::vector<Held> parse_list(const std::string& text) {
+  std::vector<Held> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto colon = line.find(": ike-id ");
+    if (line.empty() || line[0] == ' ' || colon == std::string::npos) continue;
+    Held h;
+    h.name = line.substr(0, colon);
+    std::istringstream f(line.substr(colon + 2));
+    std::vector<std::string> fields;
+    for (std::string x; std::getline(f, x, ',');) fields.push_back(x.substr(x.find_first_not_of(' ')));
+    if (fields.size() < 5 || fields[1].rfind("vpn ", 0) != 0) continue;
+    auto id = parse_u64(fields[0].substr(7), "ike-id", 1, UINT32_MAX);
+    if (!id) continue;
+    h.ike_id = static_cast<uint32_t>(*id);
+    h.vpn = fields[1].substr(4);
+    h.role = fields[4];
+    out.push_back(h);
+  }
+  return out;
+}
+
 // How one transfer went.
 struct Transfer {
-  std::string target, ike_id, error, saved;
+  std::string target, ike_id, error, saved, note;
   double passive_ms = 0, steer_ms = 0, release_ms = 0, activate_ms = 0;
   int rc = 0;
 
@@ -48,14 +77,30 @@ struct Transfer {
   }
   std::string json() const {
     char buf[1024];
-    std::snprintf(buf, sizeof buf,
-                  "{\"ok\": %s, \"target\": \"%s\", \"ike_id\": %s, \"passive_ms\": %.1f, \"steer_ms\": %.1f, "
-                  "\"release_ms\": %.1f, \"activate_ms\": %.1f, \"error\": \"%s\", \"final_saved_to\": \"%s\"}",
-                  rc == 0 ? "true" : "false", json_escape(target).c_str(), ike_id.empty() ? "null" : ike_id.c_str(),
-                  passive_ms, steer_ms, release_ms, activate_ms, json_escape(error).c_str(), saved.c_str());
+    std::snprintf(
+        buf, sizeof buf,
+        "{\"ok\": %s, \"target\": \"%s\", \"ike_id\": %s, \"passive_ms\": %.1f, \"steer_ms\": %.1f, "
+        "\"release_ms\": %.1f, \"activate_ms\": %.1f, \"error\": \"%s\", \"final_saved_to\": \"%s\", \"note\": \"%s\"}",
+        rc == 0 ? "true" : "false", json_escape(target).c_str(), ike_id.empty() ? "null" : ike_id.c_str(), passive_ms,
+        steer_ms, release_ms, activate_ms, json_escape(error).c_str(), saved.c_str(), json_escape(note).c_str());
     return buf;
   }
 };
+
+// The VPN is active nowhere for sure: its final context goes to a file (0600) for `elasticctl
+// import --mode active`.
+Transfer& save_final(const std::string& why, std::string& final_ctx, Transfer& t) {
+  char path[] = "/run/elasticctl-final.XXXXXX";
+  const int fd = mkstemp(path);
+  const bool kept = fd >= 0 && write_all(fd, final_ctx.data(), final_ctx.size());
+  if (fd >= 0) close(fd);
+  secure_wipe(final_ctx);
+  if (kept) t.saved = path;
+  return t.failed(why + ": " +
+                      (kept ? "its final context is in " + std::string(path) + ", import it with --mode active"
+                            : "its final context could not be saved"),
+                  kept ? kExitSaved : 1);
+}
 
 // The target failed after the source let go: the source takes the VPN back from its final
 // context (active, with the configured margin: the target may have sent before it failed), so
@@ -68,16 +113,55 @@ Transfer& take_back(const Control& src, const std::string& why, std::string& fin
     while (!back.payload.empty() && back.payload.back() == '\n') back.payload.pop_back();
     return t.failed(why + "; the VPN was taken back " + src.where() + " (" + back.payload + ")");
   }
-  char path[] = "/run/elasticctl-final.XXXXXX";
-  const int fd = mkstemp(path);
-  const bool kept = fd >= 0 && write_all(fd, final_ctx.data(), final_ctx.size());
-  if (fd >= 0) close(fd);
-  secure_wipe(final_ctx);
-  if (kept) t.saved = path;
-  return t.failed(why + "; taking it back failed too (" + back.payload + "): " +
-                      (kept ? "its final context is in " + std::string(path) + ", import it with --mode active"
-                            : "its final context could not be saved"),
-                  kept ? kExitSaved : 1);
+  return save_final(why + "; taking it back failed too (" + back.payload + ")", final_ctx, t);
+}
+
+// Whether the target holds VPN ike_id active: 1 yes, 0 no, -1 unknown (no answer).
+int active_on(const Control& dst, const std::string& ike_id) {
+  auto l = dst.call("list");
+  if (!l.ok) return -1;
+  for (const auto& h : parse_list(l.payload))
+    if (std::to_string(h.ike_id) == ike_id) return h.role == "active";
+  return 0;
+}
+
+// The target's activation failed after the source let go. Never delivered (the target's charon
+// is gone, no link): the source takes the VPN back. Otherwise the target is asked first, since an
+// activation may have happened without its answer arriving and two gateways must never send on
+// one SA: active there, done; not active, the VPN is rebuilt there from the final context (e.g.
+// it was rekeyed after its passive copy was made), else taken back; no answer: the final context
+// is saved and nobody sends.
+// A request that provably never ran on the target: syncd could not deliver it.
+bool undelivered(const std::string& err) {
+  for (const char* s : {"no charon with the elastic plugin is attached", "no link to member",
+                        "is not a member of this cluster", "not connected to elastic-syncd"})
+    if (err.find(s) != std::string::npos) return true;
+  return false;
+}
+
+Transfer& recover(const Control& src, const Control& dst, const std::string& why, std::string& final_ctx, Transfer& t) {
+  if (undelivered(why)) return take_back(src, why, final_ctx, t);
+  const int active = active_on(dst, t.ike_id);
+  if (active == 1) {
+    secure_wipe(final_ctx);
+    t.note = "activated on the target though its answer was lost (" + why + ")";
+    return t;
+  }
+  if (active == 0) {
+    auto again = dst.call("import active", final_ctx);
+    if (again.ok) {
+      secure_wipe(final_ctx);
+      t.ike_id = again.payload.substr(again.payload.find(' ') + 1);
+      while (!t.ike_id.empty() && t.ike_id.back() == '\n') t.ike_id.pop_back();
+      t.note = "rebuilt on the target from the final context (" + why + ")";
+      return t;
+    }
+    return take_back(src, why + "; importing the final context there failed too: " + again.payload, final_ctx, t);
+  }
+  return save_final(why +
+                        "; the target does not answer, its state is unknown: not taken back (two senders "
+                        "on one SA must never be)",
+                    final_ctx, t);
 }
 
 // One live transfer, make-before-break: passive copy on the target (or its replica brought
@@ -109,8 +193,10 @@ Transfer transfer_one(const Control& src, const Control& dst, const std::string&
   t.release_ms = ms_since(t0) - t.passive_ms - t.steer_ms;
   if (!fin.ok) return t.failed("release: " + fin.payload + held);
   auto act = dst.call("activate id:" + t.ike_id + margin, fin.payload);
-  if (!act.ok) return take_back(src, "activate on the target: " + act.payload, fin.payload, t);
-  secure_wipe(fin.payload);
+  if (!act.ok)
+    recover(src, dst, "activate on the target: " + act.payload, fin.payload, t);
+  else
+    secure_wipe(fin.payload);
   t.activate_ms = ms_since(t0) - t.passive_ms - t.steer_ms - t.release_ms;
   return t;
 }
@@ -120,35 +206,6 @@ Control target_of(const std::string& sock, std::string to) {
   if (to.rfind("unix://", 0) == 0) to = to.substr(7);
   if (to.find('/') != std::string::npos) return {to, ""};
   return {sock, to};
-}
-
-// A VPN as the plugin's `list` shows it.
-struct Held {
-  std::string name, vpn, role;
-  uint32_t ike_id = 0;
-};
-
-// "NAME: ike-id N, vpn ID, epoch E, version V, ROLE, ..." lines (CHILD_SA lines are indented).
-std::vector<Held> parse_list(const std::string& text) {
-  std::vector<Held> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    const auto colon = line.find(": ike-id ");
-    if (line.empty() || line[0] == ' ' || colon == std::string::npos) continue;
-    Held h;
-    h.name = line.substr(0, colon);
-    std::istringstream f(line.substr(colon + 2));
-    std::vector<std::string> fields;
-    for (std::string x; std::getline(f, x, ',');) fields.push_back(x.substr(x.find_first_not_of(' ')));
-    if (fields.size() < 5 || fields[1].rfind("vpn ", 0) != 0) continue;
-    auto id = parse_u64(fields[0].substr(7), "ike-id", 1, UINT32_MAX);
-    if (!id) continue;
-    h.ike_id = static_cast<uint32_t>(*id);
-    h.vpn = fields[1].substr(4);
-    h.role = fields[4];
-    out.push_back(h);
-  }
-  return out;
 }
 
 // The cluster as the local elastic-syncd sees it: its own name and the live members with their

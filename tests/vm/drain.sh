@@ -5,7 +5,7 @@
 # ends with none, each VPN is owned exactly once, no EU renegotiates or sees a replayed sequence
 # number, and each EU's 50 packets/s stream loses only a few packets. Run again, it has nothing to
 # do. `elasticctl rebalance` then moves each VPN to the member placement ranks first, checked
-# against the independent testbed/tools/placement.py.
+# against the independent testbed/tools/placement.py, and former alternates drop their copies.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
@@ -107,5 +107,19 @@ while read -r vpn node role; do
 	expect_eq "$vpn is owned by placement's first choice" "$node" "$want"
 done < <(actives)
 check_eus rebalance
+# replicas = 1: after the moves each VPN is held passive by exactly one member, its alternate under
+# its new owner; the former alternates were told to forget their copies
+copies() { vpn_roles | awk '$3 == "passive" { n[$1]++ } END { for (v in n) print v, n[v] }' | sort; }
+for i in $(seq 100); do [ "$(copies | awk '$2 == 1' | wc -l)" -eq $EUS ] && break; sleep 0.05; done
+vpn_roles
+expect_eq "every VPN is held passive exactly once (no stale copies)" "$(copies | awk '$2 == 1' | wc -l)" $EUS
+for n in $TOPOLOGY_SGS; do
+	# each passive copy is one its owner's placement names: the first alternate of the owner
+	while read -r vpn node role; do
+		owner=$(actives | awk -v v=$vpn '$1 == v { print $2 }')
+		want=$(python3 "$ELASTIC_REPO/testbed/tools/placement.py" "$vpn" "$owner" "$live" | awk "{ print \$1 }")
+		expect_eq "$vpn's copy on $node is its alternate under owner $owner" "$node" "$want"
+	done < <(vpn_roles | awk -v n=$n '$2 == n && $3 == "passive"')
+done
 out=$(sctl sg2 rebalance)
 expect_match "a second rebalance is a no-op" "$out" "rebalance: 0 of 0 VPNs moved"

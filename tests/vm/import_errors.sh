@@ -29,8 +29,19 @@ refused "a VPN already active here" 'this IKE_SA already exists here as rw\[1\]'
 first=$(ctl sg2 import --mode passive "$d/good")
 pol=$(ip -n sg2 xfrm policy)
 expect_match "passive sg2 blocks the VPN's outbound traffic" "$pol" 'src 10.2.0.0/24 dst 10.1.0.1/32 [^\n]*'$'\n''[^\n]*dir out action block'
-if printf '%s' "$pol" | grep -q 'tmpl'; then fail "passive sg2 has IPsec policies: $pol"; fi
-pass "passive sg2 has no IPsec policies (nothing is encrypted with the copied SAs)"
+# "DIR ipsec|other" per policy: which directions have IPsec templates
+dirs=$(printf '%s\n' "$pol" | awk '/^src/ { if (d != "") print d, t; d = ""; t = "other" }
+	/dir (in|out|fwd)/ { for (i = 1; i <= NF; i++) if ($i == "dir") d = $(i + 1) } /tmpl/ { t = "ipsec" }
+	END { if (d != "") print d, t }')
+if printf '%s\n' "$dirs" | grep -q '^out ipsec'; then fail "passive sg2 has an outbound IPsec policy: $pol"; fi
+pass "passive sg2 has no outbound IPsec policy (nothing is encrypted with the copied SAs)"
+expect_match "passive sg2 accepts the EU's traffic before activation (in and fwd IPsec policies)" \
+	"$(printf '%s\n' "$dirs" | sort -u | xargs)" 'fwd ipsec in ipsec'
+inprio() { sed -n 's/.*dir in priority \([0-9]*\).*/\1/p' | head -1; }
+passive_in=$(printf '%s\n' "$pol" | inprio) active_in=$(ip -n sg1 xfrm policy | inprio)
+[ -n "$passive_in" ] && [ -n "$active_in" ] && [ "$passive_in" -gt "$active_in" ] ||
+	fail "passive inbound policy priority $passive_in should rank below the active VPN's $active_in"
+pass "at a lower priority than an active VPN's own (kernel priority $passive_in > $active_in)"
 # A passive copy is reused by a second passive import (a transfer to a gateway that already holds
 # syncd's replica); an active import of it is still refused (two live copies).
 expect_eq "a second passive import reuses the passive copy" "$(ctl sg2 import --mode passive "$d/good")" "$first"
@@ -118,8 +129,12 @@ for n in sg1 sg2; do kill -0 "$(cat "$CHARON_RUN/$n/charon.pid")" || fail "charo
 pass "both charons still run"
 
 echo "--- a target that fails after the source let go: the source takes the VPN back"
-# A stand-in target: accepts the passive import, then fails the activation.
-python3 - "$CHARON_RUN/fake-target.sock" <<'PY' &
+# fake_target MODE: a stand-in target that accepts the passive import, then fails the activation
+# and the import of the final context; it answers list with nothing held (MODE ok) or not at all
+# (MODE mute: its state is unknown).
+fake_target() {
+	rm -f "$CHARON_RUN/fake-target.sock"
+	python3 - "$CHARON_RUN/fake-target.sock" "$1" <<'PY' &
 import socket, struct, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
 while True:
@@ -127,19 +142,45 @@ while True:
     n = struct.unpack("!I", c.recv(4, socket.MSG_WAITALL))[0]
     req = b""
     while len(req) < n: req += c.recv(n - len(req))
-    ans = b"OK\nike-id 77\n" if req.startswith(b"import passive") else b"ERR injected activation failure\n"
+    if req.startswith(b"import passive"): ans = b"OK\nike-id 77\n"
+    elif req.startswith(b"list") and sys.argv[2] == "ok": ans = b"OK\n"
+    elif req.startswith(b"list"): c.close(); continue
+    else: ans = b"ERR injected activation failure\n"
     c.sendall(struct.pack("!I", len(ans)) + ans); c.close()
 PY
-fake=$!
-for i in $(seq 100); do [ -S "$CHARON_RUN/fake-target.sock" ] && break; sleep 0.05; done
+	fake=$!
+	for i in $(seq 100); do [ -S "$CHARON_RUN/fake-target.sock" ] && break; sleep 0.05; done
+}
+fake_target ok
 spis=$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')
 seqerr=$(xfrm_stat eu XfrmInStateSeqError)
 refused "a transfer whose target fails to activate" \
-	"activate on the target: injected activation failure; the VPN was taken back here \(ike-id [0-9]+\)" \
+	"activate on the target: injected activation failure; importing the final context there failed too: injected activation failure; the VPN was taken back here \(ike-id [0-9]+\)" \
 	ctl sg1 transfer --ike rw --to "$CHARON_RUN/fake-target.sock" --steer true
 kill $fake
 expect_match "sg1 holds the VPN active again" "$(ctl sg1 list)" 'rw: ike-id [0-9]+, .*active'
 out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 expect_match "the VPN passes traffic via sg1 after the take-back" "$out" ' 0% packet loss'
+expect_eq "the EU kept its IKE_SA" "$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis"
+expect_eq "the EU saw no replayed sequence number" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+
+echo "--- a target whose state is unknown after the source let go: nobody sends, the final context is saved"
+fake_target mute
+set +e
+out=$(ctl sg1 transfer --ike rw --to "$CHARON_RUN/fake-target.sock" --steer true 2>&1)
+rc=$?
+set -e
+kill $fake
+echo "$out"
+expect_eq "exit status 3: active nowhere, final context saved" $rc 3
+expect_match "it says why, not taken back" "$out" 'its state is unknown: not taken back .* its final context is in /run/elasticctl-final\.[A-Za-z0-9]+'
+final=$(printf '%s' "$out" | grep -Eo '/run/elasticctl-final\.[A-Za-z0-9]+')
+expect_eq "the saved final context is 0600" "$(stat -c %a "$final")" 600
+[ -z "$(ctl sg1 list | grep ' active,')" ] || fail "sg1 still holds the VPN active"
+pass "sg1 holds it no longer (released)"
+ctl sg1 import --mode active "$final" >/dev/null
+rm -f "$final"
+out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "the operator's import of the saved context restores the VPN on sg1" "$out" ' 0% packet loss'
 expect_eq "the EU kept its IKE_SA" "$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis"
 expect_eq "the EU saw no replayed sequence number" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"

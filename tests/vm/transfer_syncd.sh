@@ -51,6 +51,23 @@ move() {
 }
 
 id_before=$(ctl $holder list | sed -n 's/.*rw: ike-id \([0-9]*\),.*/\1/p')
+echo "--- the passive copy accepts the EU's traffic as soon as it is steered there, before activation"
+nopols=$(xfrm_stat $holder XfrmInNoPols)
+ip netns exec rb tcpdump -i any -n -l -U "icmp[icmptype] = icmp-echo and src 10.1.0.1 and dst 10.2.0.1" \
+	>"$CHARON_RUN/early.txt" 2>/dev/null &
+dump=$!
+sleep 1
+ctl $holder steer --ike-id $id_before >/dev/null  # $holder's steering hook: the EU's traffic goes there
+ip netns exec eu ping -n -q -c 10 -i 0.05 -W 0.5 -I 10.1.0.1 10.2.0.1 >/dev/null || true  # no replies: passive
+ctl sg1 steer --ike rw >/dev/null
+sleep 0.5
+kill $dump
+expect_eq "echo requests decrypted by $holder's passive copy reached the server" "$(grep -c 'ICMP echo request' "$CHARON_RUN/early.txt")" 10
+expect_eq "none dropped on $holder for lack of an inbound policy (XfrmInNoPols)" "$(xfrm_stat $holder XfrmInNoPols)" "$nopols"
+expect_eq "still one owner, sg1" "$(owners)" sg1
+out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "traffic through sg1 again" "$out" ' 0% packet loss'
+
 # Exactness, independent of timing: what each gateway sends on the SA towards the EU, captured in
 # the front router on its link; the target's first sequence number must follow the source's last.
 spi_out=$(ctl sg1 list | awk '/spi_out/ { for (i = 1; i <= NF; i++) if ($i == "spi_out") { print $(i + 1); exit } }' | tr -d ,)
@@ -91,15 +108,54 @@ expect_eq "no new IKE_SA_INIT from the EU" "$(grep -c 'IKE_SA_INIT request' "$CH
 if grep -E 'already exists here' "$CHARON_RUN"/sg*/charon.log; then fail "an import collided with a replica"; fi
 pass "no import collided with a replica"
 
+# rekeyed_move FROM TO WHAT: a transfer whose steering step first rekeys (WHAT: --child gcm or
+# --ike sg, initiated by the EU) on the source, after the target's passive copy was made.
+rekeyed_move() {
+	local from=$1 to=$2 out
+	local steer="STRONGSWAN_CONF=$CHARON_RUN/eu/strongswan.conf $SWAN_PREFIX/sbin/swanctl --rekey $3 >/dev/null &&
+		sleep 2 && $ELASTIC_BUILD/plugins/elastic/elasticctl --socket $CHARON_RUN/$from/charon.elastic --node $to steer --ike rw >/dev/null"
+	out=$(ctl $from transfer --ike rw --to $to --json --steer "$steer")
+	echo "$from -> $to, rekey $3 in flight: $out"
+	expect_match "the transfer succeeded" "$out" '"ok": true'
+	expect_match "the target rebuilt the VPN from the final context" "$out" 'rebuilt on the target from the final context'
+	expect_eq "one owner, $to" "$(owners)" "$to"
+	out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+	expect_match "traffic through $to" "$out" ' 0% packet loss'
+	expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+}
+echo "--- a CHILD_SA rekey, then an IKE_SA rekey, between the passive copy and the release"
+child_before=$(swanctl_in eu --list-sas | awk '$1 == "in" { sub(",", "", $2); print $2; exit }')
+rekeyed_move sg1 $holder "--child gcm"
+child_after=$(swanctl_in eu --list-sas | awk '$1 == "in" { sub(",", "", $2); print $2; exit }')
+[ -n "$child_after" ] && [ "$child_after" != "$child_before" ] || fail "the EU's CHILD_SA was not rekeyed ($child_before)"
+pass "the EU's CHILD_SA was rekeyed (inbound SPI $child_before -> $child_after)"
+rekeyed_move $holder sg1 "--ike sg"
+[ "$(eu_ike_spis)" != "$spis" ] || fail "the EU's IKE_SA was not rekeyed"
+spis=$(eu_ike_spis)
+pass "the EU's IKE_SA was rekeyed and continues on sg1 without a new IKE_SA_INIT"
+expect_eq "no new IKE_SA_INIT from the EU" "$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)" "$inits"
+
 echo "--- a member that does not exist: refused before anything moves"
 if out=$(ctl sg1 transfer --ike rw --to sg9 2>&1); then fail "a transfer to sg9 succeeded: $out"; fi
 expect_match "it names the member" "$out" "'sg9' is not a member of this cluster"
 expect_eq "one owner, still sg1" "$(owners)" sg1
 
+echo "--- the target's charon killed after the steering, before the activation: the source takes the VPN back"
+kill9="$ELASTIC_BUILD/plugins/elastic/elasticctl --socket $CHARON_RUN/sg1/charon.elastic --node $other steer --ike rw >/dev/null &&
+	kill -9 \$(cat $CHARON_RUN/$other/charon.pid) && sleep 0.5"
+if out=$(ctl sg1 transfer --ike rw --to $other --steer "$kill9" 2>&1); then fail "the transfer to a dead target succeeded: $out"; fi
+echo "$out"
+expect_match "the VPN was taken back" "$out" "no charon with the elastic plugin is attached .* the VPN was taken back here"
+expect_eq "one owner, sg1" "$(owners)" sg1
+out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+expect_match "traffic through sg1 again (its steering hook brought it back)" "$out" ' 0% packet loss'
+expect_eq "EU IKE_SA unchanged" "$(eu_ike_spis)" "$spis"
+expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+
 echo "--- a steering hook that fails: the transfer stops before the source lets go"
 kill "$(cat "$CHARON_RUN/steerd.pid")"
 sleep 0.3
-if out=$(ctl sg1 transfer --ike rw --to sg2 2>&1); then fail "the transfer succeeded without steering: $out"; fi
+if out=$(ctl sg1 transfer --ike rw --to $holder 2>&1); then fail "the transfer succeeded without steering: $out"; fi
 expect_match "it says why" "$out" 'steering to the target failed; the VPN stays here'
 expect_eq "one owner, still sg1" "$(owners)" sg1
 out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)

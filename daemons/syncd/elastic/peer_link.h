@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -41,6 +42,11 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   // A routed control frame (Request/Response) for this peer, sent ahead of replicas. Not kept
   // across a reconnect (the requester times out instead). False if the link is not up.
   bool send_routed(std::string frame);
+  // The peer is no longer an alternate of this node's VPN (it moved here, or the membership
+  // changed): it is sent a forget envelope, so that it drops its copy. Kept until sent, across
+  // reconnects.
+  void send_forget(const std::string& vpn_id);
+  size_t forgets_pending() const { return forgets_.size(); }
   // Forgets what was sent of a VPN whose tombstone was collected.
   void forget(const std::string& vpn_id) { sent_.erase(vpn_id); }
   const std::string& name() const { return peer_.name; }
@@ -56,6 +62,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void pump();
   void read_acks();
   bool append_frames(const std::string& vpn_id, std::string& out);
+  void append_forgets();
   void wipe_sent();
   void drop_routed();
   void write_out(std::function<void()> then);
@@ -73,6 +80,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   bool ready_ = false, writing_ = false, stopped_ = false;
   std::deque<std::string> order_;
   std::deque<std::string> routed_;  // control frames waiting for the next write
+  std::set<std::string> forgets_;   // VPNs the peer must drop (send_forget)
   std::unordered_set<std::string> pending_;
   std::unordered_map<std::string, std::pair<Stamp, Stamp>> sent_;  // full, tail stamps sent
   uint64_t next_seq_ = 1, acked_ = 0;

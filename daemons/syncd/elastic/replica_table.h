@@ -23,9 +23,11 @@ struct VpnEntry {
   Stamp stamp;         // newest applied (epoch, version) of any kind
   std::string full;    // newest upsert envelope (encoded), empty after a delete
   Stamp full_stamp;
-  std::string tail;      // newest counters or delete envelope newer than `full`, or empty
-  bool deleted = false;  // tombstone (tail holds the delete), so that a late upsert cannot
-                         // resurrect the VPN; collected after a while (collect_tombstones)
+  std::string tail;        // newest counters or delete envelope newer than `full`, or empty
+  bool deleted = false;    // tombstone (tail holds the delete), so that a late upsert cannot
+                           // resurrect the VPN; collected after a while (collect_tombstones)
+  bool forgotten = false;  // the tombstone is a forget (no longer an alternate): an upsert of the
+                           // same epoch or newer is taken again, whatever its version
   std::chrono::steady_clock::time_point deleted_at{};
   ~VpnEntry();
 };
@@ -38,9 +40,10 @@ class ReplicaTable {
  public:
   // Decodes, validates and applies an envelope; Stale if not newer than what is held. With a
   // required_origin, an envelope whose origin_node differs is Refused and changes nothing.
-  // vpn_id and origin, if given, receive the envelope's.
+  // vpn_id and origin, if given, receive the envelope's; previous, what was held before (a zero
+  // stamp if nothing). A forget for a VPN not held is Stale (nothing to forget).
   Result<Applied> apply(std::string_view bytes, std::string* vpn_id = nullptr, std::string_view required_origin = {},
-                        std::string* origin = nullptr);
+                        std::string* origin = nullptr, Stamp* previous = nullptr);
   // Forgets the tombstones of VPNs deleted before `cutoff` (their delete envelopes are wiped);
   // `dropped` is called with each VPN id. Returns how many went.
   size_t collect_tombstones(std::chrono::steady_clock::time_point cutoff,
