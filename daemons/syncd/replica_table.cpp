@@ -29,7 +29,9 @@ Result<Applied> ReplicaTable::apply(std::string_view bytes, std::string* vpn_id,
   // After a forget, this member became an alternate again: the owner resends what it holds,
   // which may be older than the forget's version but not than its epoch.
   const bool retaken = !fresh && e.forgotten && kind == v1::ENVELOPE_KIND_UPSERT && stamp.epoch >= e.stamp.epoch;
-  if (!fresh && stamp <= e.stamp && !retaken) return Applied::Stale;
+  // A membership change makes the owner send a forget for what it sent last: the same stamp.
+  const bool forget_now = !fresh && kind == v1::ENVELOPE_KIND_FORGET && !e.deleted && stamp >= e.stamp;
+  if (!fresh && stamp <= e.stamp && !retaken && !forget_now) return Applied::Stale;
   if (!fresh && e.deleted && kind == v1::ENVELOPE_KIND_COUNTERS) return Applied::Stale;  // nothing to count on
   const bool was_live = !fresh && !e.deleted && !e.full.empty();
   const bool was_deleted = !fresh && e.deleted;

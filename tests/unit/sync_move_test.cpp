@@ -85,5 +85,15 @@ TEST(Forget, OfAVpnNotHeldChangesNothingAndIsNotAResurrectionPass) {
   EXPECT_EQ(t.contexts(), 1u);
 }
 
+TEST(Forget, AfterAMembershipChangeCarriesTheStampLastSentAndStillApplies) {
+  ReplicaTable t;
+  ASSERT_EQ(*t.apply(envelope("sg2", 4, 8, v1::ENVELOPE_KIND_UPSERT)), Applied::New);
+  EXPECT_EQ(*t.apply(envelope("sg2", 4, 8, v1::ENVELOPE_KIND_FORGET)), Applied::New);
+  EXPECT_EQ(t.contexts(), 0u);
+  EXPECT_EQ(*t.apply(envelope("sg2", 4, 8, v1::ENVELOPE_KIND_FORGET)), Applied::Stale);  // once
+  EXPECT_EQ(*t.apply(envelope("sg2", 4, 8, v1::ENVELOPE_KIND_UPSERT)), Applied::New);    // back
+  EXPECT_EQ(t.contexts(), 1u);
+}
+
 }  // namespace
 }  // namespace elastic::sync

@@ -38,10 +38,11 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: elastic-sync-client COMMAND [OPTIONS]
   publish --socket S --node N --count C [--version V] [--epoch E] [--counters K] [--delete D]
-                     [--rate R] [--no-full 1]
+                     [--rate R] [--no-full 1] [--prefix P]
                                   publish C contexts "N/1".."N/C" at version V (then K counter
                                   updates each, then delete the first D); --no-full: only the
-                                  counter updates and deletes. R: per second, 0 = max; with R the
+                                  counter updates and deletes; --prefix P: the VPNs are "P/1".."P/C"
+                                  (moved here from P). R: per second, 0 = max; with R the
                                   schedule is open loop and each counters envelope is stamped
                                   (sent_at_us) with its scheduled send time, so that any delay on
                                   the way, the producer's socket included, counts as latency
@@ -179,12 +180,17 @@ template <typename F, typename S>
 void for_each_envelope(const std::string& node, std::map<std::string, std::string>& o, F&& f, S&& stamp) {
   const uint64_t count = num(o, "--count", 10), version = num(o, "--version", 1), epoch = num(o, "--epoch", 1);
   const uint64_t ctr = num(o, "--counters", 0), del = num(o, "--delete", 0);
+  // --prefix P: the VPNs "P/1".."P/C" (another node's VPNs that moved here), origin still N
+  auto named = [&](v1::Envelope env, uint64_t i) {
+    if (o.count("--prefix")) env.set_vpn_id(o["--prefix"] + "/" + std::to_string(i));
+    return encode_envelope(env);
+  };
   if (!o.count("--no-full"))
-    for (uint64_t i = 1; i <= count; ++i) f(encode_envelope(context(node, i, epoch, version)));
+    for (uint64_t i = 1; i <= count; ++i) f(named(context(node, i, epoch, version), i));
   for (uint64_t k = 1; k <= ctr; ++k)
     for (uint64_t i = 1; i <= count; ++i)
-      f(encode_envelope(counters(node, i, epoch, version + k, static_cast<uint32_t>(k * 1000), stamp())));
-  for (uint64_t i = 1; i <= del && i <= count; ++i) f(encode_envelope(deletion(node, i, epoch, version + ctr + 1)));
+      f(named(counters(node, i, epoch, version + k, static_cast<uint32_t>(k * 1000), stamp()), i));
+  for (uint64_t i = 1; i <= del && i <= count; ++i) f(named(deletion(node, i, epoch, version + ctr + 1), i));
 }
 
 int cmd_publish(std::map<std::string, std::string>& o) {
