@@ -14,6 +14,28 @@ static const char *known_keys[] = {
 	"takeover.sync_latency_ms", "takeover.detection_ms", "takeover.safety",
 };
 
+/**
+ * Logs a problem with setting charon.plugins.elastic.KEY, prefixed with the file and line it was
+ * written at (strongswan.conf and its includes) when that can be found.
+ */
+static void config_error(const char *key, const char *fmt, ...)
+{
+	char full[160], *where, *msg = NULL;
+	va_list args;
+
+	snprintf(full, sizeof(full), "%s.plugins.elastic.%s", lib->ns, key);
+	va_start(args, fmt);
+	if (vasprintf(&msg, fmt, args) < 0)
+	{
+		msg = NULL;
+	}
+	va_end(args);
+	where = elastic_settings_where(lib->conf, full);
+	DBG1(DBG_CFG, "elastic: %s%s%s", where ?: "", where ? ": " : "", msg ?: key);
+	free(where);
+	free(msg);
+}
+
 static bool known(const char *key)
 {
 	u_int i;
@@ -43,7 +65,7 @@ static bool check_section(const char *section)
 		snprintf(full, sizeof(full), "%s%s%s", section ?: "", section ? "." : "", key);
 		if (!known(full))
 		{
-			DBG1(DBG_CFG, "elastic: unknown setting charon.plugins.elastic.%s", full);
+			config_error(full, "unknown setting charon.plugins.elastic.%s", full);
 			ok = FALSE;
 		}
 	}
@@ -62,7 +84,7 @@ static bool check_keys(void)
 	{
 		if (!streq(section, "counters") && !streq(section, "takeover"))
 		{
-			DBG1(DBG_CFG, "elastic: unknown section charon.plugins.elastic.%s", section);
+			config_error(section, "unknown section charon.plugins.elastic.%s", section);
 			ok = FALSE;
 			continue;
 		}
@@ -89,7 +111,7 @@ static bool number(const char *key, uint64_t def, uint64_t min, uint64_t max, ui
 	err = elastic_parse_u64(value, what, min, max, out);
 	if (err)
 	{
-		DBG1(DBG_CFG, "elastic: %s", err);
+		config_error(key, "%s", err);
 		free(err);
 		return FALSE;
 	}
@@ -138,8 +160,8 @@ bool elastic_config_load(elastic_config_t *c)
 	};
 	if (!strpfx(c->socket, "unix://"))
 	{	/* a network-reachable socket would export keys to the network */
-		DBG1(DBG_CFG, "elastic: charon.plugins.elastic.socket '%s' is not a unix:// URI",
-			 c->socket);
+		config_error("socket", "charon.plugins.elastic.socket '%s' is not a unix:// URI",
+					 c->socket);
 		ok = FALSE;
 	}
 	ok = number("counters.threshold", ELASTIC_COUNTER_THRESHOLD, 1, UINT32_MAX, &c->threshold) &&

@@ -1,9 +1,11 @@
 #include "elastic_core.h"
 
 #include <cstring>
+#include <string>
 
 #include "elastic.pb.h"
 #include "elastic/parse_number.h"
+#include "elastic/settings.h"
 
 extern "C" const char* elastic_core_version(void) {
   return ELASTIC_VERSION;
@@ -18,4 +20,13 @@ extern "C" char* elastic_parse_u64(const char* s, const char* what, uint64_t min
   if (!v) return strdup(v.error().message.c_str());
   *out = *v;
   return nullptr;
+}
+
+extern "C" char* elastic_settings_where(const char* conf, const char* key) {
+  if (!conf || !key) return nullptr;
+  auto settings = elastic::sync::Settings::load(conf);
+  if (!settings) return nullptr;
+  const auto where = settings->where(key);
+  if (!where.line) return nullptr;
+  return strdup((where.file + ":" + std::to_string(where.line)).c_str());
 }

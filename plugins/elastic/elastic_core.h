@@ -31,6 +31,13 @@ char *elastic_margin_rule(uint64_t threshold, uint64_t max_pps, uint64_t latency
 						  uint64_t detection_ms, uint64_t safety, uint64_t floor,
 						  uint64_t *margin);
 
+/**
+ * Where a setting is written: "FILE:LINE" (allocated) of `key` (e.g.
+ * "charon.plugins.elastic.margin") in strongswan.conf file `conf` and the files it includes, read
+ * with the daemons' reader of the same grammar; NULL if conf is NULL, unreadable or lacks the key.
+ */
+char *elastic_settings_where(const char *conf, const char *key);
+
 #ifdef __cplusplus
 }
 #endif

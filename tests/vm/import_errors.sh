@@ -91,20 +91,25 @@ sleep 0.3
 expect_match "list while a client stalls mid-request" "$(ctl sg1 list)" 'rw: ike-id 1'
 wait $staller
 
-echo "--- bad plugin settings stop the plugin, naming the key; a file at the socket path is kept"
+echo "--- bad plugin settings stop the plugin, naming file, line and key; a file at the socket path is kept"
 ip netns add bad
+mkdir -p "$CHARON_RUN/bad"
+printf '# included by strongswan.conf\n\nthreshold = 1k\n' >"$CHARON_RUN/bad/counters.conf"
 charon_start bad bad "plugins { elastic {
 	node = bad
 	margin = -1
 	bogus = 1
 	counters {
-		threshold = 1k
+		include counters.conf
 	}
 } }"
 log=$(cat "$CHARON_RUN/bad/charon.log")
-expect_match "margin = -1" "$log" "charon.plugins.elastic.margin '-1' is not a number"
-expect_match "threshold = 1k" "$log" "charon.plugins.elastic.counters.threshold '1k' is not a number"
-expect_match "an unknown key" "$log" "unknown setting charon.plugins.elastic.bogus"
+conf=$CHARON_RUN/bad/strongswan.conf
+line_of() { grep -n -- "$1" "$conf" | cut -d: -f1; }
+expect_match "margin = -1" "$log" "$conf:$(line_of 'margin = -1'): charon.plugins.elastic.margin '-1' is not a number"
+expect_match "threshold = 1k (in an included file)" "$log" \
+	"$CHARON_RUN/bad/counters.conf:3: charon.plugins.elastic.counters.threshold '1k' is not a number"
+expect_match "an unknown key" "$log" "$conf:$(line_of 'bogus = 1'): unknown setting charon.plugins.elastic.bogus"
 expect_match "the plugin does not start" "$log" "elastic: plugin not started"
 [ ! -e "$CHARON_RUN/bad/charon.elastic" ] || fail "a control socket exists despite the bad settings"
 pass "no control socket with bad settings"
