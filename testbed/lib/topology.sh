@@ -27,7 +27,7 @@ swanctl_conf_sg() {
 				net {
 					local_ts = 10.2.0.0/24
 					remote_ts = 10.1.0.0/16
-					esp_proposals = aes128-sha256, aes128ctr-sha256, aes128gcm16
+					esp_proposals = aes128-sha256, aes128ctr-sha256, aes128gcm16, aes128gcm16-esn
 				}
 			}
 		}
@@ -36,7 +36,8 @@ swanctl_conf_sg() {
 	CONF
 }
 
-# The EU has one CHILD_SA config per ESP algorithm: cbc, ctr, gcm.
+# The EU has one CHILD_SA config per ESP algorithm: cbc, ctr, gcm, gcmesn (AES-GCM with extended
+# sequence numbers); and "two", a second AES-GCM CHILD_SA for its second inner address 10.1.1.1.
 swanctl_conf_eu() {
 	local child prop
 	echo "connections { sg {"
@@ -51,12 +52,15 @@ swanctl_conf_eu() {
 			id = sg.example.net }
 	CONF
 	echo "children {"
-	for child in cbc:aes128-sha256 ctr:aes128ctr-sha256 gcm:aes128gcm16; do
+	for child in cbc:aes128-sha256 ctr:aes128ctr-sha256 gcm:aes128gcm16 gcmesn:aes128gcm16-esn; do
 		prop=${child#*:} child=${child%%:*}
 		echo "$child { local_ts = 10.1.0.1/32
 			remote_ts = 10.2.0.0/24
 			esp_proposals = $prop }"
 	done
+	echo "two { local_ts = 10.1.1.1/32
+		remote_ts = 10.2.0.0/24
+		esp_proposals = aes128gcm16 }"
 	echo "} } }"
 	echo "secrets { ike-sg { secret = $TOPOLOGY_PSK } }"
 }
@@ -77,6 +81,7 @@ topology_cluster() {
 	ns_create $TOPOLOGY_EUS rf $TOPOLOGY_SGS rb
 	ns_link eu eth0 192.0.2.2/24 rf eth-eu 192.0.2.254/24
 	ip -n eu addr add 10.1.0.1/32 dev lo
+	ip -n eu addr add 10.1.1.1/32 dev lo  # the second CHILD_SA's inner address
 	ip -n eu route add default via 192.0.2.254 src 192.0.2.2
 	for k in $(seq 2 "${CLUSTER_EUS:-1}"); do
 		set -- $(topology_eu_addrs eu$k)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Live transfer of a VPN between two real charons (SG1, SG2 behind one cluster IP) with real kernel
-# ESP, steered by elasticctl alone: during a 50 packets/s stream, for AES-GCM, AES-CBC, AES-CTR
-# and NAT-T; there and back. The EU must keep its IKE_SA (same SPIs, no new IKE_SA_INIT), its
+# ESP, steered by elasticctl alone: during a 50 packets/s stream, for AES-GCM, AES-CBC, AES-CTR,
+# AES-GCM with extended sequence numbers, NAT-T, and an IKE_SA with two CHILD_SAs; there and back. The EU must keep its IKE_SA (same SPIs, no new IKE_SA_INIT), its
 # kernel must never see a replayed sequence number, and the moved VPN must stay fully alive.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -49,16 +49,28 @@ ping_ok() {
 	expect_match "$1" "$out" ' 0% packet loss'
 }
 
-for conn_child in sg:gcm sg:cbc sg:ctr sgnat:gcm; do
+ping_two() { # the second CHILD_SA (inner address 10.1.1.1)
+	expect_match "$1" "$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.1.1 10.2.0.1)" ' 0% packet loss'
+}
+
+for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two; do
 	conn=${conn_child%%:*} child=${conn_child#*:}
 	echo "=== $conn/$child"
 	topology_steer sg1
-	swanctl_in eu --initiate --ike "$conn" --child "$child" >/dev/null
+	for c in ${child/+/ }; do swanctl_in eu --initiate --ike "$conn" --child "$c" >/dev/null; done
 	ping_ok "tunnel up via sg1"
+	case $child in
+	gcmesn) expect_match "ESN negotiated (the EU's SAs)" "$(ip -n eu xfrm state)" 'flag .*esn' ;;
+	gcm) if ip -n eu xfrm state | grep -q 'flag .*esn'; then fail "ESN negotiated for the gcm child"; fi ;;
+	*two) ping_two "the second CHILD_SA up via sg1"
+	      expect_eq "one IKE_SA with two CHILD_SAs on sg1" "$(ctl sg1 list | grep -c 'spi_in')" 2 ;;
+	esac
 	transfer sg1 sg2
 	[ "$conn" = sgnat ] && expect_match "NAT-T: sg2's SAs are UDP-encapsulated" "$(xfrm_show sg2)" 'encap type espinudp sport 4500'
+	[ "$child" = gcm+two ] && ping_two "the second CHILD_SA through sg2"
 	ping_ok "traffic through sg2 after the transfer"
 	transfer sg2 sg1
+	[ "$child" = gcm+two ] && ping_two "the second CHILD_SA through sg1 after the transfer back"
 	ping_ok "traffic through sg1 after the transfer back"
 	swanctl_in eu --terminate --ike "$conn" >/dev/null
 	expect_eq "clean delete: no SAs left on sg1" "$(ip -n sg1 xfrm state | grep -c '^src' || true)" 0
