@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Benchmark (figures, not pass/fail): planned transfers in a three-gateway cluster with
-# elastic-syncd and elastic-heartbeatd running, round robin sg1 -> sg2 -> sg3 -> sg1 ...; per
+# Benchmark (figures, not pass/fail): planned transfers by member name in a three-gateway cluster
+# with elastic-syncd and elastic-heartbeatd running, round robin sg1 -> sg2 -> sg3 -> sg1 ...; per
 # transfer the longest delivery gap of a 1,000 packets/s probe through the VPN (both directions),
 # the probe's and a 50 packets/s ping's losses, the EU's replay errors and elasticctl's step timings.
-#   tm_bench.sh OUT.json [TRANSFERS]
+# Then drains: DRAINS times, the member owning the most of the five EUs' VPNs is drained while
+# every EU sends 50 packets/s; per drain its duration and each EU's loss.
+#   tm_bench.sh OUT.json [TRANSFERS] [DRAINS]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
-out=$1 runs=${2:-20}
+out=$1 runs=${2:-20} drains=${3:-4}
 
-CLUSTER_N=3 ha_start
+CLUSTER_N=3 CLUSTER_EUS=5 ha_start
 ip netns exec rb "$ELASTIC_REPO/testbed/tools/probe.py" echo 10.2.0.1 7777 &
-swanctl_in eu --initiate --ike sg --child gcm >/dev/null
+for e in $TOPOLOGY_EUS; do swanctl_in $e --initiate --ike sg --child gcm >/dev/null; done
 for i in $(seq 300); do [ -n "$(for n in sg2 sg3; do [ "$(ha_role $n)" = passive ] && echo $n; done)" ] && break; sleep 0.02; done
+# the probed EU's VPN on a gateway, by its IKE SPI (the other EUs' VPNs are of the same connection)
+eu_spi=$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { sub("_i.*", "", $5); print $5; exit }')
+ike_id_of_eu() { ctl "$1" list | awk -v s="$eu_spi" '$0 ~ "spi_i " s { gsub(",", ""); print $3; exit }'; }
 rec=$CHARON_RUN/tm.txt
 : >"$rec"
 owner=sg1
@@ -23,7 +28,7 @@ for r in $(seq "$runs"); do
 	ip netns exec eu ping -n -q -i 0.02 -c 150 -W 1 -I 10.1.0.1 10.2.0.1 >"$CHARON_RUN/ping.out" 2>&1 &
 	ping=$!
 	sleep 1
-	steps=$(ctl $owner transfer --ike rw --to "$CHARON_RUN/$to/charon.elastic" |
+	steps=$(ctl $owner transfer --ike-id "$(ike_id_of_eu $owner)" --to $to |
 		sed -E 's/.*passive copy ([0-9.]+) ms, steer ([0-9.]+) ms, release ([0-9.]+) ms, activate ([0-9.]+) ms.*/\1 \2 \3 \4/')
 	wait $probe $ping || true
 	echo "$owner $to $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["max_gap_ms"], d["lost"])' "$CHARON_RUN/probe.json") \
@@ -32,7 +37,28 @@ $(awk '/packets transmitted/ { print $1 - $4 }' "$CHARON_RUN/ping.out") $(( $(xf
 	for i in $(seq 300); do [ "$(ha_role $owner)" = active ] && break; sleep 0.02; done
 	sleep 1  # the new owner's replica reaches its alternate before the next move
 done
-python3 - "$rec" "$out" <<'PY'
+
+# Drains: the member owning the most VPNs is emptied while every EU sends 50 packets/s.
+drec=$CHARON_RUN/drain.txt
+: >"$drec"
+for d in $(seq "$drains"); do
+	from=$(for n in $TOPOLOGY_SGS; do echo "$(ctl $n list | grep -c ' active,') $n"; done | sort -rn | awk 'NR == 1 { print $2 }')
+	pings=
+	for e in $TOPOLOGY_EUS; do
+		read -r _ inner _ < <(topology_eu_addrs $e)
+		ip netns exec $e ping -n -q -i 0.02 -c 400 -W 1 -I $inner 10.2.0.1 >"$CHARON_RUN/dping-$e.out" 2>&1 &
+		pings+=" $!"
+	done
+	sleep 1
+	summary=$(ctl $from --syncd-socket "$CHARON_RUN/$from/syncd.sock" drain $from --json || true)
+	wait $pings || true
+	losses=$(for e in $TOPOLOGY_EUS; do awk '/packets transmitted/ { print $1 - $4 }' "$CHARON_RUN/dping-$e.out"; done | xargs | tr ' ' ,)
+	echo "$summary" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["moved"], d["failed"], d["seconds"], sys.argv[1])' "$losses" | tee -a "$drec"
+	sleep 2
+	ctl $from --syncd-socket "$CHARON_RUN/$from/syncd.sock" rebalance >/dev/null || true  # some come back for the next drain
+	sleep 2
+done
+python3 - "$rec" "$out" "$drec" <<'PY'
 import json, statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 gap = [float(r[2]) for r in rows]
@@ -41,17 +67,18 @@ ping = [int(r[4]) for r in rows]
 def p50(v): return statistics.median(v) if v else None
 res = {
     "note": "tests/vm/tm_bench.sh in the QEMU/TCG test VM: three gateways with elastic-syncd and elastic-heartbeatd, "
-            "elasticctl transfer by control socket (same VM), exact handover (outbound_stopped, no margin), traffic moved by "
+            "elasticctl transfer --to NODE (over syncd's TLS links), exact handover (outbound_stopped, no margin), traffic moved by "
             "the target's steering hook before the source lets go; interruption = longest gap of a 1,000 packets/s probe (both directions)",
     "n": len(rows),
     "transfer_ms_p50": p50(gap), "transfer_ms_max": max(gap),
     "transfer_lost_1000pps_p50": p50(lost), "transfer_lost_1000pps_max": max(lost),
     "transfer_lost_50pps_p50": p50(ping), "transfer_lost_50pps_max": max(ping),
     "eu_replay_errors": sum(int(r[5]) for r in rows),
+    "drain_lost_50pps_max_per_eu": max((int(x) for l in open(sys.argv[3]) if l.strip() for x in l.split()[3].split(",")), default=None),
     "steps_ms_p50": {k: p50([float(r[6 + i]) for r in rows if len(r) > 9]) for i, k in
                      enumerate(["passive_copy", "steer", "release", "activate"])},
-    "not_measured": "drain_50_s, drain_lost_50pps_max, transfer_tcp_stall_ms_p50, transfer_tcp_retransmits_p50 "
-                    "(drain and transfer by node name are not implemented yet)",
+    "drains": [dict(zip(["moved", "failed", "seconds", "lost_50pps_per_eu"], l.split())) for l in open(sys.argv[3]) if l.strip()],
+    "not_measured": "transfer_tcp_stall_ms_p50, transfer_tcp_retransmits_p50 (no TCP stream in this bench), drain of 50 VPNs (5 EUs here)",
     "runs": [dict(zip(["from", "to", "max_gap_ms", "probe_lost", "ping_lost", "replay_errors",
                        "passive_copy_ms", "steer_ms", "release_ms", "activate_ms"], r)) for r in rows],
 }
