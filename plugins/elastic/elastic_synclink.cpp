@@ -258,6 +258,7 @@ void elastic_synclink_mark_counters(elastic_synclink_t* l, uint32_t ike_uid) {
 char* elastic_synclink_call(elastic_synclink_t* l, const char* node, const void* request, size_t len, int timeout_ms,
                             void** answer, size_t* answer_len) {
   if (!node[0] || std::strlen(node) > 255) return strdup("a member name has 1 to 255 characters");
+  if (len + 10 + 2 * 255 > elastic::sync::kMaxFrameBody) return strdup("the request is larger than a sync frame");
   std::unique_lock lock(l->mu);
   if (!l->connected) return strdup("not connected to elastic-syncd (is it running?)");
   const uint64_t id = ++l->next_request;
@@ -289,8 +290,12 @@ char* elastic_synclink_call(elastic_synclink_t* l, const char* node, const void*
 }
 
 void elastic_synclink_respond(elastic_synclink_t* l, uint64_t id, const char* to, const void* answer, size_t len) {
-  l->enqueue(elastic::sync::encode_routed(FrameType::Response, id, l->node, to,
-                                          std::string_view(static_cast<const char*>(answer), len)));
+  std::string_view a(static_cast<const char*>(answer), len);
+  // A frame syncd would refuse (and close the link for): say so instead (e.g. a huge list).
+  const std::string too_large = "ERR the answer (" + std::to_string(len) +
+                                " bytes) is larger than a sync frame; run the command on that member\n";
+  if (len + 10 + 2 * 255 > elastic::sync::kMaxFrameBody) a = too_large;
+  l->enqueue(elastic::sync::encode_routed(FrameType::Response, id, l->node, to, a));
 }
 
 void elastic_synclink_stop(elastic_synclink_t* l) {

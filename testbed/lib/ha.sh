@@ -155,6 +155,16 @@ ha_all_ready() {
 	return 0
 }
 
+# vpn_roles: "VPN_ID NODE ROLE" for every VPN on every gateway that is up, sorted.
+vpn_roles() {
+	local n
+	for n in $TOPOLOGY_SGS; do
+		{ ctl $n list 2>/dev/null || true; } | awk -v n=$n '/ike-id/ { gsub(",", ""); r = "";
+			for (i = 1; i <= NF; i++) { if ($i == "vpn") v = $(i + 1); if ($i ~ /^(active|passive|fenced)$/) r = $i }
+			print v, n, r }'
+	done | sort
+}
+
 # ha_role NODE: "active"/"passive"/"fenced" of the EU's VPN on NODE (empty if none).
 ha_role() { ctl "$1" list 2>/dev/null | awk '/ike-id/ { gsub(",", ""); for (i = 1; i <= NF; i++) if ($i ~ /^(active|passive|fenced)$/) print $i; exit }'; }
 

@@ -18,15 +18,6 @@ pids=
 for e in $TOPOLOGY_EUS; do swanctl_in $e --initiate --ike sg --child gcm >/dev/null & pids+=" $!"; done
 wait $pids
 
-# vpn_roles: "VPN_ID NODE ROLE" for every VPN on every gateway.
-vpn_roles() {
-	local n
-	for n in $TOPOLOGY_SGS; do
-		{ ctl $n list 2>/dev/null || true; } | awk -v n=$n '/ike-id/ { gsub(",", ""); r = "";
-			for (i = 1; i <= NF; i++) { if ($i == "vpn") v = $(i + 1); if ($i ~ /^(active|passive|fenced)$/) r = $i }
-			print v, n, r }'
-	done | sort
-}
 actives() { vpn_roles | awk '$3 == "active"'; }
 once() { [ "$(actives | wc -l)" -eq $EUS ] && [ "$(actives | awk '{ print $1 }' | sort -u | wc -l)" -eq $EUS ]; }
 for i in $(seq 300); do once && [ "$(vpn_roles | awk '$3 == "passive"' | wc -l)" -ge $EUS ] && break; sleep 0.05; done

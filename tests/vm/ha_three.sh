@@ -18,15 +18,6 @@ pids=
 for e in $TOPOLOGY_EUS; do swanctl_in $e --initiate --ike sg --child gcm >/dev/null & pids+=" $!"; done
 wait $pids
 
-# vpn_roles: "VPN_ID NODE ROLE" for every VPN on every gateway that is up.
-vpn_roles() {
-	local n
-	for n in $TOPOLOGY_SGS; do
-		{ ctl $n list 2>/dev/null || true; } | awk -v n=$n '/ike-id/ { gsub(",", ""); r = "";
-			for (i = 1; i <= NF; i++) { if ($i == "vpn") v = $(i + 1); if ($i ~ /^(active|passive|fenced)$/) r = $i }
-			print v, n, r }'
-	done | sort
-}
 # every VPN active on exactly one gateway and passive on exactly one other
 placed() { [ "$(vpn_roles | awk '$3 == "active"' | wc -l)" -eq 5 ] && [ "$(vpn_roles | awk '$3 == "passive"' | wc -l)" -eq 5 ]; }
 # after a rejoin: every VPN active exactly once and held passive by at least one other gateway

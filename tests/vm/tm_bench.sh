@@ -3,21 +3,28 @@
 # with elastic-syncd and elastic-heartbeatd running, round robin sg1 -> sg2 -> sg3 -> sg1 ...; per
 # transfer the longest delivery gap of a 1,000 packets/s probe through the VPN (both directions),
 # the probe's and a 50 packets/s ping's losses, the EU's replay errors and elasticctl's step timings.
-# Then drains: DRAINS times, the member owning the most of the five EUs' VPNs is drained while
-# every EU sends 50 packets/s; per drain its duration and each EU's loss.
-#   tm_bench.sh OUT.json [TRANSFERS] [DRAINS]
+# Then TCP: TCP_RUNS transfers across an 8 Mbit/s paced bulk stream (the receiver's longest stall,
+# the sender's retransmitted segments). Then drains: DRAINS times, the member owning the most of
+# the EUs' VPNs is drained while every EU sends 50 packets/s; per drain its duration and each
+# EU's loss.
+#   tm_bench.sh OUT.json [TRANSFERS] [DRAINS] [TCP_RUNS] [EUS]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
-out=$1 runs=${2:-20} drains=${3:-4}
+out=$1 runs=${2:-20} drains=${3:-4} tcp_runs=${4:-6} eus=${5:-5}
 
-CLUSTER_N=3 CLUSTER_EUS=5 ha_start
+CLUSTER_N=3 CLUSTER_EUS=$eus ha_start
 ip netns exec rb "$ELASTIC_REPO/testbed/tools/probe.py" echo 10.2.0.1 7777 &
 for e in $TOPOLOGY_EUS; do swanctl_in $e --initiate --ike sg --child gcm >/dev/null; done
 for i in $(seq 300); do [ -n "$(for n in sg2 sg3; do [ "$(ha_role $n)" = passive ] && echo $n; done)" ] && break; sleep 0.02; done
 # the probed EU's VPN on a gateway, by its IKE SPI (the other EUs' VPNs are of the same connection)
 eu_spi=$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { sub("_i.*", "", $5); print $5; exit }')
 ike_id_of_eu() { ctl "$1" list | awk -v s="$eu_spi" '$0 ~ "spi_i " s { gsub(",", ""); print $3; exit }'; }
+# wait_owner NODE: until NODE holds the probed EU's VPN active (the next move starts from there)
+wait_owner() {
+	local i
+	for i in $(seq 300); do ctl "$1" list | grep "spi_i $eu_spi" | grep -q ' active,' && return 0; sleep 0.02; done
+}
 rec=$CHARON_RUN/tm.txt
 : >"$rec"
 owner=sg1
@@ -34,8 +41,34 @@ for r in $(seq "$runs"); do
 	echo "$owner $to $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["max_gap_ms"], d["lost"])' "$CHARON_RUN/probe.json") \
 $(awk '/packets transmitted/ { print $1 - $4 }' "$CHARON_RUN/ping.out") $(( $(xfrm_stat eu XfrmInStateSeqError) - seq0 )) $steps" | tee -a "$rec"
 	owner=$to
-	for i in $(seq 300); do [ "$(ha_role $owner)" = active ] && break; sleep 0.02; done
+	wait_owner $owner
 	sleep 1  # the new owner's replica reaches its alternate before the next move
+done
+
+# TCP: a paced 8 Mbit/s bulk stream from the EU across each transfer.
+trec=$CHARON_RUN/tcp.txt
+: >"$trec"
+retrans() {
+	ip netns exec eu awk '/^Tcp:/ { if (seen) { for (i = 1; i <= NF; i++) if (h[i] == "RetransSegs") print $i }
+		else { split($0, h); seen = 1 } }' /proc/net/snmp
+}
+for r in $(seq "$tcp_runs"); do
+	to=sg$(( ${owner#sg} % 3 + 1 ))
+	port=$((8000 + r))
+	rm -f "$CHARON_RUN/tcp.json"
+	ip netns exec rb "$ELASTIC_REPO/testbed/tools/tcpstream.py" sink 10.2.0.1 $port "$CHARON_RUN/tcp.json" &
+	sink=$!
+	sleep 0.5
+	r0=$(retrans)
+	ip netns exec eu "$ELASTIC_REPO/testbed/tools/tcpstream.py" send 10.1.0.1 10.2.0.1 $port 8000000 4 &
+	sender=$!
+	sleep 1.5
+	ctl $owner transfer --ike-id "$(ike_id_of_eu $owner)" --to $to >/dev/null || true
+	wait $sender $sink || true
+	echo "$owner $to $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["max_gap_ms"], d["bytes"])' "$CHARON_RUN/tcp.json") $(( $(retrans) - r0 ))" | tee -a "$trec"
+	owner=$to
+	wait_owner $owner
+	sleep 1
 done
 
 # Drains: the member owning the most VPNs is emptied while every EU sends 50 packets/s.
@@ -58,13 +91,16 @@ for d in $(seq "$drains"); do
 	ctl $from --syncd-socket "$CHARON_RUN/$from/syncd.sock" rebalance >/dev/null || true  # some come back for the next drain
 	sleep 2
 done
-python3 - "$rec" "$out" "$drec" <<'PY'
+python3 - "$rec" "$out" "$drec" "$trec" "$eus" <<'PY'
 import json, statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 gap = [float(r[2]) for r in rows]
 lost = [int(r[3]) for r in rows]
 ping = [int(r[4]) for r in rows]
 def p50(v): return statistics.median(v) if v else None
+tcp = [l.split() for l in open(sys.argv[4]) if l.strip()]
+tcp_gap = [float(r[2]) for r in tcp]
+tcp_rtx = [int(r[4]) for r in tcp]
 res = {
     "note": "tests/vm/tm_bench.sh in the QEMU/TCG test VM: three gateways with elastic-syncd and elastic-heartbeatd, "
             "elasticctl transfer --to NODE (over syncd's TLS links), exact handover (outbound_stopped, no margin), traffic moved by "
@@ -74,11 +110,17 @@ res = {
     "transfer_lost_1000pps_p50": p50(lost), "transfer_lost_1000pps_max": max(lost),
     "transfer_lost_50pps_p50": p50(ping), "transfer_lost_50pps_max": max(ping),
     "eu_replay_errors": sum(int(r[5]) for r in rows),
-    "drain_lost_50pps_max_per_eu": max((int(x) for l in open(sys.argv[3]) if l.strip() for x in l.split()[3].split(",")), default=None),
+    "drain_lost_50pps_max": max((int(x) for l in open(sys.argv[3]) if l.strip() for x in l.split()[3].split(",")), default=None),
+    "drain_s_max": max((float(l.split()[2]) for l in open(sys.argv[3]) if l.strip()), default=None),
+    "drain_50_s": next((float(l.split()[2]) for l in open(sys.argv[3]) if l.strip() and int(l.split()[0]) >= 50), None),
     "steps_ms_p50": {k: p50([float(r[6 + i]) for r in rows if len(r) > 9]) for i, k in
                      enumerate(["passive_copy", "steer", "release", "activate"])},
     "drains": [dict(zip(["moved", "failed", "seconds", "lost_50pps_per_eu"], l.split())) for l in open(sys.argv[3]) if l.strip()],
-    "not_measured": "transfer_tcp_stall_ms_p50, transfer_tcp_retransmits_p50 (no TCP stream in this bench), drain of 50 VPNs (5 EUs here)",
+    "eus": int(sys.argv[5]),
+    "transfer_tcp_stall_ms_p50": p50(tcp_gap), "transfer_tcp_stall_ms_max": max(tcp_gap, default=None),
+    "transfer_tcp_retransmits_p50": p50(tcp_rtx), "transfer_tcp_retransmits_max": max(tcp_rtx, default=None),
+    "tcp_runs": [dict(zip(["from", "to", "max_gap_ms", "bytes", "retransmits"], l.split())) for l in open(sys.argv[4]) if l.strip()],
+    "not_measured": "drain_50_s (a drain of 50 VPNs: run with EUS=50)" if int(sys.argv[5]) < 50 else "",
     "runs": [dict(zip(["from", "to", "max_gap_ms", "probe_lost", "ping_lost", "replay_errors",
                        "passive_copy_ms", "steer_ms", "release_ms", "activate_ms"], r)) for r in rows],
 }

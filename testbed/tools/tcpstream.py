@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""A paced TCP bulk stream through the VPN (an HTTP download's shape: one connection, steady rate).
+
+  tcpstream.py sink ADDR PORT OUT.json   (in the server's namespace) accept one connection, read
+                                         it to the end, then write one JSON object: bytes, secs,
+                                         max_gap_ms (longest time between two reads that brought
+                                         data: the stall as the application saw it), gap_at_s
+  tcpstream.py send SRC HOST PORT BITS_PER_S SECS
+                                         (in the EU's namespace, from address SRC) send at that
+                                         rate for SECS in 1,000-byte writes, then close
+
+Retransmissions are read from the sender's namespace (/proc/net/snmp, Tcp RetransSegs) by the
+caller, before and after."""
+import json, socket, sys, time
+
+
+def sink(addr, port, out):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(1)
+    c, _ = s.accept()
+    t0 = last = time.monotonic()
+    total, max_gap, gap_at = 0, 0.0, 0.0
+    while True:
+        data = c.recv(65536)
+        now = time.monotonic()
+        if not data:
+            break
+        if total and now - last > max_gap:
+            max_gap, gap_at = now - last, last - t0
+        total += len(data)
+        last = now
+    json.dump({"bytes": total, "secs": round(last - t0, 3), "max_gap_ms": round(max_gap * 1000, 1),
+               "gap_at_s": round(gap_at, 3)}, open(out, "w"))
+
+
+def send(src, host, port, rate, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.connect((host, port))
+    chunk = b"x" * 1000
+    period = len(chunk) * 8 / rate
+    t0 = time.monotonic()
+    n = 0
+    while time.monotonic() - t0 < secs:
+        due = t0 + n * period
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        s.sendall(chunk)
+        n += 1
+    s.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "sink":
+        sink(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 7 and sys.argv[1] == "send":
+        send(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
+    else:
+        sys.exit(__doc__)
