@@ -27,8 +27,9 @@ ctl() {
 	"$ELASTIC_BUILD/plugins/elastic/elasticctl" --socket "$CHARON_RUN/$n/charon.elastic" "$@"
 }
 
-# cluster_transfer FROM TO: elasticctl transfer of the EU's VPN, traffic steered to TO.
+# cluster_transfer FROM TO [CONN]: elasticctl transfer of the EU's VPN (of gateway connection
+# CONN, default rw), traffic steered to TO.
 cluster_transfer() {
-	ctl "$1" transfer --ike rw --to "$CHARON_RUN/$2/charon.elastic" --margin 64 \
+	ctl "$1" transfer --ike "${3:-rw}" --to "$CHARON_RUN/$2/charon.elastic" --margin 64 \
 		--steer ". $ELASTIC_REPO/testbed/lib/topology.sh; topology_steer $2"
 }

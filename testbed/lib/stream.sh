@@ -1,8 +1,9 @@
 # A 50 packets/s stream from the EU through the tunnel (ping, 20 ms apart) and what it lost.
 
-# stream_start FILE SECONDS: ping from 10.1.0.1 to 10.2.0.1 in the background, output to FILE.
+# stream_start FILE SECONDS: ping from $STREAM_SRC (default 10.1.0.1) to 10.2.0.1 in the
+# background, output to FILE.
 stream_start() {
-	ip netns exec eu ping -n -i 0.02 -c $(($2 * 50)) -W 1 -I 10.1.0.1 10.2.0.1 >"$1" 2>&1 &
+	ip netns exec eu ping -n -i 0.02 -c $(($2 * 50)) -W 1 -I "${STREAM_SRC:-10.1.0.1}" 10.2.0.1 >"$1" 2>&1 &
 	STREAM_PID=$!
 }
 

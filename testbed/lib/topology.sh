@@ -31,7 +31,20 @@ swanctl_conf_sg() {
 				}
 			}
 		}
+		rwvip {
+			version = 2
+			local_addrs = 192.0.2.1
+			proposals = aes256-sha256-x25519
+			pools = vips
+			local { auth = psk
+				id = sg.example.net }
+			remote { auth = psk
+				id = *@vip.example.net }
+			children { net { local_ts = 10.2.0.0/24
+				esp_proposals = aes128gcm16 } }
+		}
 	}
+	pools { vips { addrs = 10.1.200.0/24 } }
 	secrets { ike-rw { secret = $TOPOLOGY_PSK } }
 	CONF
 }
@@ -147,7 +160,9 @@ swanctl_conf_cluster_sg() {
 }
 
 # The EU of the cluster: like swanctl_conf_eu but towards the cluster IP, with DPD; connection
-# "sgnat" is the same with UDP encapsulation forced (NAT-T). swanctl_conf_cluster_eu [euK]: the
+# "sgnat" is the same with UDP encapsulation forced (NAT-T), "sgvip" (identity euK@vip.example.net,
+# gateway connection "rwvip") asks for a virtual IP from the gateways' pool 10.1.200.0/24 (inside
+# the EU range the routers steer) for its one child "vip". swanctl_conf_cluster_eu [euK]: the
 # configuration of EU K (its own addresses and identity).
 swanctl_conf_cluster_eu() {
 	local conf eu inner k=${1:-eu}
@@ -158,5 +173,8 @@ swanctl_conf_cluster_eu() {
 	printf '%s\n' "$conf" | sed '$d'
 	printf '%s\n' "$conf" | sed -n '/^connections { sg {/,/^} } }/p' |
 		sed 's/^connections { sg {/connections { sgnat {\n\t\tencap = yes/'
+	printf '%s\n' "$conf" | sed -n '/^connections { sg {/,/^} } }/p' |
+		sed 's/^connections { sg {/connections { sgvip {\n\t\tvips = 0.0.0.0/; s/@example.net/@vip.example.net/' |
+		sed '/^children {/,/^} } }/c\children { vip { local_ts = dynamic\n\t\tremote_ts = 10.2.0.0/24\n\t\tesp_proposals = aes128gcm16 } } } }'
 	printf '%s\n' "$conf" | tail -1
 }

@@ -24,7 +24,7 @@ transfer() {
 	plain=$(xfrm_stat eu XfrmInTmplMismatch)
 	stream_start "$CHARON_RUN/stream.out" 3
 	sleep 1
-	out=$(cluster_transfer $from $to)
+	out=$(cluster_transfer $from $to "${GW_CONN:-rw}")
 	echo "$out"
 	stream_wait
 	stats=$(stream_stats "$CHARON_RUN/stream.out")
@@ -36,7 +36,7 @@ transfer() {
 	# A reply forwarded by a gateway without its IPsec policy would reach the EU in cleartext and
 	# fail the EU's inbound policy check.
 	expect_eq "no cleartext reached the EU (XfrmInTmplMismatch unchanged)" "$(xfrm_stat eu XfrmInTmplMismatch)" "$plain"
-	expect_match "$to holds the VPN, active" "$(ctl $to list)" 'rw: ike-id [0-9]+, vpn sg1/[0-9a-f]+/[0-9]+, epoch [0-9]+, .*active'
+	expect_match "$to holds the VPN, active" "$(ctl $to list)" "^${GW_CONN:-rw}: ike-id [0-9]+, vpn sg1/[0-9a-f]+/[0-9]+, epoch [0-9]+, .*active"
 	expect_eq "$from holds no VPN any more" "$(ctl $from list)" ""
 	if ip -n $to xfrm policy | grep -q 'action block'; then fail "$to kept a passive DROP policy"; fi
 	if ip -n $from xfrm policy | grep -q 'action block'; then fail "$from kept its release fence (DROP)"; fi
@@ -45,7 +45,7 @@ transfer() {
 
 ping_ok() {
 	local out
-	out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
+	out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I "${STREAM_SRC:-10.1.0.1}" 10.2.0.1)
 	expect_match "$1" "$out" ' 0% packet loss'
 }
 
@@ -53,11 +53,19 @@ ping_two() { # the second CHILD_SA (inner address 10.1.1.1)
 	expect_match "$1" "$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.1.1 10.2.0.1)" ' 0% packet loss'
 }
 
-for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two; do
+for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two sgvip:vip; do
 	conn=${conn_child%%:*} child=${conn_child#*:}
 	echo "=== $conn/$child"
 	topology_steer sg1
 	for c in ${child/+/ }; do swanctl_in eu --initiate --ike "$conn" --child "$c" >/dev/null; done
+	unset STREAM_SRC GW_CONN
+	if [ "$conn" = sgvip ]; then  # the traffic goes from the virtual IP the gateway assigned
+		GW_CONN=rwvip
+		STREAM_SRC=$(ip -n eu -o -4 addr | grep -oE '10\.1\.200\.[0-9]+' | head -1)
+		[ -n "$STREAM_SRC" ] || fail "the EU got no virtual IP"
+		pass "the EU got virtual IP $STREAM_SRC from sg1's pool"
+		export STREAM_SRC
+	fi
 	ping_ok "tunnel up via sg1"
 	case $child in
 	gcmesn) expect_match "ESN negotiated (the EU's SAs)" "$(ip -n eu xfrm state)" 'flag .*esn' ;;
@@ -66,6 +74,7 @@ for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two; do
 	      expect_eq "one IKE_SA with two CHILD_SAs on sg1" "$(ctl sg1 list | grep -c 'spi_in')" 2 ;;
 	esac
 	transfer sg1 sg2
+	[ "$conn" = sgvip ] && expect_match "sg2 knows the EU's virtual IP" "$(swanctl_in sg2 --list-sas)" "remote .*\\[$STREAM_SRC\\]"
 	[ "$conn" = sgnat ] && expect_match "NAT-T: sg2's SAs are UDP-encapsulated" "$(xfrm_show sg2)" 'encap type espinudp sport 4500'
 	[ "$child" = gcm+two ] && ping_two "the second CHILD_SA through sg2"
 	ping_ok "traffic through sg2 after the transfer"
@@ -73,6 +82,7 @@ for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two; do
 	[ "$child" = gcm+two ] && ping_two "the second CHILD_SA through sg1 after the transfer back"
 	ping_ok "traffic through sg1 after the transfer back"
 	swanctl_in eu --terminate --ike "$conn" >/dev/null
+	unset STREAM_SRC GW_CONN
 	expect_eq "clean delete: no SAs left on sg1" "$(ip -n sg1 xfrm state | grep -c '^src' || true)" 0
 done
 
