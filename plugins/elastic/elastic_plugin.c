@@ -56,6 +56,10 @@ static bool start(private_elastic_plugin_t *this)
 
 static void stop(private_elastic_plugin_t *this)
 {
+	if (this->control)
+	{	/* no new `remote` requests into the link that goes next */
+		this->control->set_sync(this->control, NULL);
+	}
 	DESTROY_IF(this->sync);
 	DESTROY_IF(this->control);
 	if (this->listener)

@@ -43,6 +43,7 @@ struct elastic_synclink_t {
   std::condition_variable answered;
   uint64_t next_request = 0;
   bool connected = false;
+  std::atomic<int> callers{0};  // threads inside elastic_synclink_call: destroy waits for them
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::set<uint32_t> dirty;     // owned VPNs changed since last published
@@ -259,6 +260,11 @@ char* elastic_synclink_call(elastic_synclink_t* l, const char* node, const void*
                             void** answer, size_t* answer_len) {
   if (!node[0] || std::strlen(node) > 255) return strdup("a member name has 1 to 255 characters");
   if (len + 10 + 2 * 255 > elastic::sync::kMaxFrameBody) return strdup("the request is larger than a sync frame");
+  struct Inside {  // counted while inside, so that destroy never frees what a caller still uses
+    std::atomic<int>& n;
+    explicit Inside(std::atomic<int>& c) : n(c) { ++n; }
+    ~Inside() { --n; }
+  } inside(l->callers);
   std::unique_lock lock(l->mu);
   if (!l->connected) return strdup("not connected to elastic-syncd (is it running?)");
   const uint64_t id = ++l->next_request;
@@ -306,6 +312,8 @@ void elastic_synclink_stop(elastic_synclink_t* l) {
 
 void elastic_synclink_destroy(elastic_synclink_t* l) {
   if (!l) return;
+  l->disconnected();  // callers still waiting get their answer (an error) now
+  while (l->callers.load()) usleep(1000);
   elastic_store_set_observer(l->store, nullptr, nullptr);
   close(l->wake[0]);
   close(l->wake[1]);

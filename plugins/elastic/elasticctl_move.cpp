@@ -51,8 +51,11 @@ std::vector<Held> parse_list(const std::string& text) {
     h.name = line.substr(0, colon);
     std::istringstream f(line.substr(colon + 2));
     std::vector<std::string> fields;
-    for (std::string x; std::getline(f, x, ',');) fields.push_back(x.substr(x.find_first_not_of(' ')));
-    if (fields.size() < 5 || fields[1].rfind("vpn ", 0) != 0) continue;
+    for (std::string x; std::getline(f, x, ',');) {
+      const auto b = x.find_first_not_of(' ');
+      fields.push_back(b == std::string::npos ? "" : x.substr(b));
+    }
+    if (fields.size() < 5 || fields[0].rfind("ike-id ", 0) != 0 || fields[1].rfind("vpn ", 0) != 0) continue;
     auto id = parse_u64(fields[0].substr(7), "ike-id", 1, UINT32_MAX);
     if (!id) continue;
     h.ike_id = static_cast<uint32_t>(*id);
@@ -76,14 +79,19 @@ struct Transfer {
     return *this;
   }
   std::string json() const {
-    char buf[1024];
-    std::snprintf(
-        buf, sizeof buf,
-        "{\"ok\": %s, \"target\": \"%s\", \"ike_id\": %s, \"passive_ms\": %.1f, \"steer_ms\": %.1f, "
-        "\"release_ms\": %.1f, \"activate_ms\": %.1f, \"error\": \"%s\", \"final_saved_to\": \"%s\", \"note\": \"%s\"}",
-        rc == 0 ? "true" : "false", json_escape(target).c_str(), ike_id.empty() ? "null" : ike_id.c_str(), passive_ms,
-        steer_ms, release_ms, activate_ms, json_escape(error).c_str(), saved.c_str(), json_escape(note).c_str());
-    return buf;
+    auto str = [](const std::string& v) { return "\"" + json_escape(v) + "\""; };
+    auto num = [](double v) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%.1f", v);
+      return std::string(b);
+    };
+    return std::string("{\"ok\": ") + (rc == 0 ? "true" : "false") + ", \"target\": " + str(target) + ", \"ike_id\": " +
+           (ike_id.empty()                                                ? "null"
+            : ike_id.find_first_not_of("0123456789") == std::string::npos ? ike_id
+                                                                          : str(ike_id)) +
+           ", \"passive_ms\": " + num(passive_ms) + ", \"steer_ms\": " + num(steer_ms) +
+           ", \"release_ms\": " + num(release_ms) + ", \"activate_ms\": " + num(activate_ms) +
+           ", \"error\": " + str(error) + ", \"final_saved_to\": " + str(saved) + ", \"note\": " + str(note) + "}";
   }
 };
 
@@ -125,12 +133,6 @@ int active_on(const Control& dst, const std::string& ike_id) {
   return 0;
 }
 
-// The target's activation failed after the source let go. Never delivered (the target's charon
-// is gone, no link): the source takes the VPN back. Otherwise the target is asked first, since an
-// activation may have happened without its answer arriving and two gateways must never send on
-// one SA: active there, done; not active, the VPN is rebuilt there from the final context (e.g.
-// it was rekeyed after its passive copy was made), else taken back; no answer: the final context
-// is saved and nobody sends.
 // A request that provably never ran on the target: syncd could not deliver it.
 bool undelivered(const std::string& err) {
   for (const char* s : {"no charon with the elastic plugin is attached", "no link to member",
