@@ -100,6 +100,18 @@ static bool margin_arg(private_elastic_control_t *this, const char *arg, uint64_
 	return !a->error;
 }
 
+/** activate's optional last word "steered": a transfer already moved the traffic here, the
+ * steering hook need not run again. */
+static bool steered_arg(const char *arg, bool *steered, answer_t *a)
+{
+	*steered = arg && streq(arg, "steered");
+	if (arg && !*steered)
+	{
+		fail(a, "activate: unknown option '%s' (expected 'steered')", arg);
+	}
+	return !arg || *steered;
+}
+
 /** Only the owner exports or releases a VPN for a move: a replica moved would be a second
  * sender next to the owner. */
 static bool owned(private_elastic_control_t *this, uint32_t uid, const char *cmd, answer_t *a)
@@ -113,7 +125,7 @@ static bool owned(private_elastic_control_t *this, uint32_t uid, const char *cmd
 	return FALSE;
 }
 
-/** Refuses arguments beyond the `max` a command takes ("activate id:2 1024 junk"). */
+/** Refuses arguments beyond the `max` a command takes ("activate id:2 1024 steered junk"). */
 static bool arity(char *extra, const char *cmd, answer_t *a)
 {
 	if (!extra)
@@ -192,13 +204,14 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 		 *arg4 = strtok_r(NULL, " ", &save), *arg5 = strtok_r(NULL, " ", &save);
 	uint32_t uid;
 	uint64_t margin;
+	bool steered = FALSE;
 	char *text;
 
 	cmd = cmd ?: "";
 	if (!arity(streq(cmd, "list") || streq(cmd, "fence") || streq(cmd, "unfence") ||
 			   streq(cmd, "drop-fenced") ? arg1 :
 			   streq(cmd, "export") || streq(cmd, "release") || streq(cmd, "steer") ? arg2 :
-			   streq(cmd, "import") || streq(cmd, "activate") ? arg3 : arg5, cmd, a))
+			   streq(cmd, "import") ? arg3 : streq(cmd, "activate") ? arg4 : arg5, cmd, a))
 	{
 		return;
 	}
@@ -242,7 +255,8 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 		}
 	}
 	else if (streq(cmd, "activate") && (uid = select_vpn(this, arg1, a)) &&
-			 margin_arg(this, arg2, &margin, a))
+			 (arg2 = arg2 && streq(arg2, "-") ? NULL : arg2, margin_arg(this, arg2, &margin, a)) &&
+			 steered_arg(arg3, &steered, a))
 	{
 		if (!arg2 && body.len && elastic_envelope_outbound_stopped(body.ptr, body.len))
 		{	/* the previous owner stopped sending before it read these counters: no jump */
@@ -250,7 +264,7 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 		}
 		a->error = elastic_activate(this->store, this->listener, uid,
 									body.len ? body.ptr : NULL, body.len, margin);
-		if (!a->error)
+		if (!a->error && !steered)
 		{
 			elastic_steer(this->steer, this->store, &uid, 1);
 		}

@@ -194,7 +194,8 @@ Transfer transfer_one(const Control& src, const Control& dst, const std::string&
   auto fin = src.call("release " + sel);
   t.release_ms = ms_since(t0) - t.passive_ms - t.steer_ms;
   if (!fin.ok) return t.failed("release: " + fin.payload + held);
-  auto act = dst.call("activate id:" + t.ike_id + margin, fin.payload);
+  // "steered": the traffic was moved above; the target's hook need not run again
+  auto act = dst.call("activate id:" + t.ike_id + (margin.empty() ? " -" : margin) + " steered", fin.payload);
   if (!act.ok)
     recover(src, dst, "activate on the target: " + act.payload, fin.payload, t);
   else

@@ -116,7 +116,40 @@ topology_cluster() {
 		ip -n rf route add 203.0.113.1/32 via $up table $((100 + ${sg#sg}))
 	done
 	ip netns exec rf sysctl -qw net.ipv4.ip_forward=1
+	topology_cluster6
 	topology_steer sg1
+}
+
+# The same cluster over IPv6 (EU 1 only): outer eu 2001:db8:2::2 -> cluster IP 2001:db8:113::1,
+# inner fd00:1::1 (the EU) <-> fd00:2::/64 (rb holds fd00:2::1); rf's table 100+K routes the
+# cluster IP to gateway K as for IPv4. No duplicate address detection: addresses work at once.
+topology_cluster6() {
+	local sg up down rfa rba
+	ip -n eu addr add 2001:db8:2::2/64 dev eth0 nodad
+	ip -n rf addr add 2001:db8:2::fe/64 dev eth-eu nodad
+	ip -n eu addr add fd00:1::1/128 dev lo
+	ip -n eu -6 route add default via 2001:db8:2::fe src 2001:db8:2::2
+	ip -n rb addr add fd00:2::1/64 dev lo
+	for sg in $TOPOLOGY_SGS; do
+		set -- $(topology_sg_addrs6 $sg)
+		up=$1 down=$2 rfa=$3 rba=$4
+		ip -n rf addr add $rfa/64 dev eth-$sg nodad
+		ip -n $sg addr add $up/64 dev eth-rf nodad
+		ip -n $sg addr add $down/64 dev eth-rb nodad
+		ip -n rb addr add $rba/64 dev eth-$sg nodad
+		ip -n $sg addr add 2001:db8:113::1/128 dev lo
+		ip -n $sg -6 route add default via $rfa
+		ip -n $sg -6 route add fd00:2::/64 via $rba
+		ip netns exec $sg sysctl -qw net.ipv6.conf.all.forwarding=1
+		ip -n rf -6 route add 2001:db8:113::1/128 via $up table $((100 + ${sg#sg}))
+	done
+	ip netns exec rf sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+# topology_sg_addrs6 sgK: "UP DOWN RF_SIDE RB_SIDE" as topology_sg_addrs, for IPv6.
+topology_sg_addrs6() {
+	local k=${1#sg}
+	echo 2001:db8:51:$k::2 2001:db8:52:$k::2 2001:db8:51:$k::1 2001:db8:52:$k::1
 }
 
 # topology_sg_addrs sgK: "UP DOWN RF_SIDE RB_SIDE": the gateway's address towards rf, its address
@@ -142,12 +175,13 @@ topology_eu_addrs() {
 # topology_steer sgK: send the cluster IP's traffic (and the return path) to that gateway;
 # both routers at once, so that the switch takes one process start, not three.
 topology_steer() {
-	local up down
-	set -- $(topology_sg_addrs "$1")
-	up=$1 down=$2
-	ip -n rf route replace 203.0.113.1/32 via $up &
+	local up down up6 down6
+	set -- $(topology_sg_addrs "$1") $(topology_sg_addrs6 "$1")
+	up=$1 down=$2 up6=$5 down6=$6
+	printf 'route replace 203.0.113.1/32 via %s\nroute replace 2001:db8:113::1/128 via %s\n' $up $up6 |
+		ip -n rf -batch - &
 	local rf=$!
-	printf 'route replace 10.1.0.0/16 via %s\nroute replace 192.0.2.0/24 via %s\n' $down $down |
+	printf 'route replace %s via %s\n' 10.1.0.0/16 $down 192.0.2.0/24 $down fd00:1::/48 $down6 2001:db8:2::/64 $down6 |
 		ip -n rb -batch -
 	wait $rf
 }
@@ -155,15 +189,34 @@ topology_steer() {
 # The cluster's gateways: identical connection configs, the cluster IP as local address.
 # mobike = no: a cluster node must not announce its own addresses to the EU (ADDITIONAL_ADDRESS).
 # DPD from the gateways too, so that the tests see both sides' INFORMATIONAL exchanges.
+# Connection "rw6": the same over IPv6 (cluster IP 2001:db8:113::1) for IPv6 and IPv4 inside.
 swanctl_conf_cluster_sg() {
 	swanctl_conf_sg | sed 's/local_addrs = 192.0.2.1/local_addrs = 203.0.113.1\n\t\t\tmobike = no\n\t\t\tdpd_delay = 2s/'
+	cat <<-CONF
+	connections { rw6 {
+		version = 2
+		local_addrs = 2001:db8:113::1
+		mobike = no
+		dpd_delay = 2s
+		proposals = aes256-sha256-x25519
+		local { auth = psk
+			id = sg.example.net }
+		remote { auth = psk }
+		children { net {
+			local_ts = fd00:2::/64, 10.2.0.0/24
+			remote_ts = fd00:1::/48, 10.1.0.0/16
+			esp_proposals = aes128gcm16, aes128-sha256 } }
+	} }
+	CONF
 }
 
 # The EU of the cluster: like swanctl_conf_eu but towards the cluster IP, with DPD; connection
 # "sgnat" is the same with UDP encapsulation forced (NAT-T), "sgvip" (identity euK@vip.example.net,
 # gateway connection "rwvip") asks for a virtual IP from the gateways' pool 10.1.200.0/24 (inside
-# the EU range the routers steer) for its one child "vip". swanctl_conf_cluster_eu [euK]: the
-# configuration of EU K (its own addresses and identity).
+# the EU range the routers steer) for its one child "vip"; EU 1 also has "sg6" over IPv6 (to
+# 2001:db8:113::1) with children "v6" (fd00:1::1 <-> fd00:2::/64) and "dual" (both families in
+# one CHILD_SA). swanctl_conf_cluster_eu [euK]: the configuration of EU K (its own addresses and
+# identity).
 swanctl_conf_cluster_eu() {
 	local conf eu inner k=${1:-eu}
 	set -- $(topology_eu_addrs $k)
@@ -176,5 +229,26 @@ swanctl_conf_cluster_eu() {
 	printf '%s\n' "$conf" | sed -n '/^connections { sg {/,/^} } }/p' |
 		sed 's/^connections { sg {/connections { sgvip {\n\t\tvips = 0.0.0.0/; s/@example.net/@vip.example.net/' |
 		sed '/^children {/,/^} } }/c\children { vip { local_ts = dynamic\n\t\tremote_ts = 10.2.0.0/24\n\t\tesp_proposals = aes128gcm16 } } } }'
+	[ "$k" = eu ] && cat <<-CONF
+	connections { sg6 {
+		version = 2
+		local_addrs = 2001:db8:2::2
+		remote_addrs = 2001:db8:113::1
+		dpd_delay = 2s
+		proposals = aes256-sha256-x25519
+		local { auth = psk
+			id = eu@example.net }
+		remote { auth = psk
+			id = sg.example.net }
+		children {
+			v6 { local_ts = fd00:1::1/128
+				remote_ts = fd00:2::/64
+				esp_proposals = aes128gcm16 }
+			dual { local_ts = fd00:1::1/128, 10.1.0.1/32
+				remote_ts = fd00:2::/64, 10.2.0.0/24
+				esp_proposals = aes128-sha256 }
+		}
+	} }
+	CONF
 	printf '%s\n' "$conf" | tail -1
 }

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Drain and rebalance in a three-gateway cluster with elastic-syncd and elastic-heartbeatd on every
-# member and several EUs under traffic. `elasticctl drain sg1`, run on sg2 (any member may run it),
-# moves every VPN sg1 owns to its placement alternate by live transfers over syncd's links: sg1
-# ends with none, each VPN is owned exactly once, no EU renegotiates or sees a replayed sequence
-# number, and each EU's 50 packets/s stream loses only a few packets. Run again, it has nothing to
+# member and 50 EUs (ELASTIC_DRAIN_EUS), each with its own charon and VPN, under traffic (see
+# eu_streams_start: 5 EUs at 50 packets/s, the others at 2/s). `elasticctl drain sg1`, run on sg2
+# (any member may run it), moves every VPN sg1 owns to its placement alternate by live transfers
+# over syncd's links: sg1 ends with none, each VPN is owned exactly once, no EU renegotiates or sees
+# a replayed sequence number, and each EU's stream loses only a few packets. Run again, it has nothing to
 # do. `elasticctl rebalance` then moves each VPN to the member placement ranks first, checked
 # against the independent testbed/tools/placement.py, and former alternates drop their copies.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
-export CLUSTER_N=3 CLUSTER_EUS=5
-EUS=5
+. "$ELASTIC_REPO/testbed/lib/stream.sh"
+EUS=${ELASTIC_DRAIN_EUS:-50}
+export CLUSTER_N=3 CLUSTER_EUS=$EUS
+MAX_LOST=${ELASTIC_DRAIN_MAX_LOST:-25}
 
 ha_start
 pass "three gateways and the witness see each other ready"
@@ -29,31 +32,18 @@ spis() { for e in $TOPOLOGY_EUS; do swanctl_in $e --list-sas | awk '/ESTABLISHED
 seq0=$(seqerr) spis0=$(spis)
 sctl() { ctl "$1" --syncd-socket "$CHARON_RUN/$1/syncd.sock" "${@:2}"; }
 
-# streams: a 50 packets/s ping from every EU for $1 seconds (its loss is the interruption).
-streams() {
-	local e inner
-	for e in $TOPOLOGY_EUS; do
-		read -r _ inner _ < <(topology_eu_addrs $e)
-		ip netns exec $e ping -n -q -i 0.02 -c $(($1 * 50)) -I $inner 10.2.0.1 >"$CHARON_RUN/ping-$e.out" 2>&1 &
-		echo $! >"$CHARON_RUN/ping-$e.pid"
-	done
-}
-# wait_streams (in this shell: its children) then losses: "EU LOST" per EU.
-wait_streams() {
-	local e
-	for e in $TOPOLOGY_EUS; do wait "$(cat "$CHARON_RUN/ping-$e.pid")" 2>/dev/null || true; done
-}
-losses() {
-	local e
-	for e in $TOPOLOGY_EUS; do awk -v e=$e '/packets transmitted/ { print e, $1 - $4 }' "$CHARON_RUN/ping-$e.out"; done
-}
 check_eus() {
 	expect_eq "no EU saw a replayed sequence number ($1)" "$(seqerr)" "$seq0"
 	expect_eq "no EU renegotiated: same IKE_SAs ($1)" "$(spis)" "$spis0"
 }
 
-echo "--- drain sg1 (run on sg2) while every EU streams 50 packets/s"
-streams 12
+echo "--- quiet: every EU streams for 4 s, nothing moves (the machine's own loss)"
+eu_streams_start 4
+eu_streams_wait || fail "quiet streams"
+echo "packets lost, longest gap (ms), packets/s per EU, quiet: $(eu_streams_losses | tr '\n' ' ')"
+
+echo "--- drain sg1 (run on sg2) while every EU streams"
+eu_streams_start $((EUS * 6 / 10 + 8))  # longer than the drain (about 0.2-0.5 s per VPN under QEMU/TCG)
 sleep 1
 out=$(sctl sg2 drain sg1 --rate 5 --json)
 echo "$out"
@@ -62,13 +52,15 @@ expect_eq "sg1 owns no VPN" "$(actives | awk '$2 == "sg1"' | wc -l)" 0
 vpn_roles
 once || fail "after the drain, every VPN must be active exactly once"
 pass "every VPN is active exactly once, on sg2 or sg3"
-wait_streams
-loss=$(losses)
-[ "$(echo "$loss" | wc -w)" -eq $((2 * EUS)) ] || fail "a stream did not finish: $loss"
-echo "packets lost per EU (50/s stream): $(echo $loss)"
-max=$(echo "$loss" | awk '{ print $2 }' | sort -n | tail -1)
-# one transfer interrupts for about one steering flip plus an activation (QEMU/TCG: ~100-300 ms)
-[ "$max" -le 15 ] || fail "an EU lost $max packets of its 50/s stream in a drain"
+eu_streams_wait || fail "drain streams"
+loss=$(eu_streams_losses)
+echo "packets lost, longest gap (ms), packets/s per EU: $(echo "$loss" | tr '\n' ' ')"
+max=$(echo "$loss" | awk '$4 == 50 { print $2 }' | sort -n | tail -1)
+slow=$(echo "$loss" | awk '$4 == 2 { print $2 }' | sort -n | tail -1)
+[ -z "$slow" ] || [ "$slow" -le 2 ] || fail "an EU lost $slow packets of its 2/s stream in a drain"
+# A sanity bound, not a figure (./tests/bench tm measures): one transfer interrupts an EU for about
+# one steering flip plus an activation (QEMU/TCG: ~100-300 ms, 50 EUs pinging load it further).
+[ "$max" -le "$MAX_LOST" ] || fail "an EU lost $max packets of its 50/s stream in a drain"
 pass "each EU lost at most $max packets of its 50/s stream (figures in ./tests/bench tm)"
 check_eus drain
 for e in $TOPOLOGY_EUS; do
@@ -85,13 +77,13 @@ echo "--- rebalance: each VPN to the member placement ranks first"
 live=$(sctl sg1 sync-status | sed -n 's/^placement replicas [^ ]* live //p')
 plan=$(sctl sg1 rebalance --dry-run)
 echo "$plan"
-streams 8
+eu_streams_start 8
 sleep 1
 out=$(sctl sg1 rebalance --json)
 echo "$out"
 expect_match "the rebalance moved what it planned, none failed" "$out" '"failed": 0, "interrupted": false'
-wait_streams
-echo "packets lost per EU (50/s stream): $(echo $(losses))"
+eu_streams_wait || fail "rebalance streams"
+echo "packets lost, longest gap (ms), packets/s per EU: $(eu_streams_losses | tr '\n' ' ')"
 for i in $(seq 100); do once && break; sleep 0.05; done
 while read -r vpn node role; do
 	want=$(python3 "$ELASTIC_REPO/testbed/tools/placement.py" "$vpn" "" "$live" | awk "{ print \$1 }")

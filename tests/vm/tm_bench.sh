@@ -5,12 +5,13 @@
 # the probe's and a 50 packets/s ping's losses, the EU's replay errors and elasticctl's step timings.
 # Then TCP: TCP_RUNS transfers across an 8 Mbit/s paced bulk stream (the receiver's longest stall,
 # the sender's retransmitted segments). Then drains: DRAINS times, the member owning the most of
-# the EUs' VPNs is drained while every EU sends 50 packets/s; per drain its duration and each
-# EU's loss.
+# the EUs' VPNs is drained while every EU streams (5 at 50 packets/s, the others at 2/s); per
+# drain its duration and each EU's loss.
 #   tm_bench.sh OUT.json [TRANSFERS] [DRAINS] [TCP_RUNS] [EUS]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
+. "$ELASTIC_REPO/testbed/lib/stream.sh"
 out=$1 runs=${2:-20} drains=${3:-4} tcp_runs=${4:-6} eus=${5:-5}
 
 CLUSTER_N=3 CLUSTER_EUS=$eus ha_start
@@ -71,22 +72,21 @@ for r in $(seq "$tcp_runs"); do
 	sleep 1
 done
 
-# Drains: the member owning the most VPNs is emptied while every EU sends 50 packets/s.
+# Drains: the member owning the most VPNs is emptied while every EU streams (eu_streams_start: 5
+# EUs at 50 packets/s, the others at 2/s).
 drec=$CHARON_RUN/drain.txt
 : >"$drec"
 for d in $(seq "$drains"); do
 	from=$(for n in $TOPOLOGY_SGS; do echo "$(ctl $n list | grep -c ' active,') $n"; done | sort -rn | awk 'NR == 1 { print $2 }')
-	pings=
-	for e in $TOPOLOGY_EUS; do
-		read -r _ inner _ < <(topology_eu_addrs $e)
-		ip netns exec $e ping -n -q -i 0.02 -c 400 -W 1 -I $inner 10.2.0.1 >"$CHARON_RUN/dping-$e.out" 2>&1 &
-		pings+=" $!"
-	done
+	eu_streams_start $((eus * 6 / 10 + 8))
 	sleep 1
 	summary=$(ctl $from --syncd-socket "$CHARON_RUN/$from/syncd.sock" drain $from --json || true)
-	wait $pings || true
-	losses=$(for e in $TOPOLOGY_EUS; do awk '/packets transmitted/ { print $1 - $4 }' "$CHARON_RUN/dping-$e.out"; done | xargs | tr ' ' ,)
-	echo "$summary" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["moved"], d["failed"], d["seconds"], sys.argv[1])' "$losses" | tee -a "$drec"
+	eu_streams_wait || true
+	losses=$(eu_streams_losses)
+	fast=$(echo "$losses" | awk '$4 == 50 { print $2 }' | xargs | tr ' ' ,)
+	slow=$(echo "$losses" | awk '$4 == 2 { print $2 }' | sort -n | tail -1)
+	echo "$summary" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["moved"], d["failed"], d["seconds"], *sys.argv[1:])' \
+		"$fast" "${slow:-0}" | tee -a "$drec"
 	sleep 2
 	ctl $from --syncd-socket "$CHARON_RUN/$from/syncd.sock" rebalance >/dev/null || true  # some come back for the next drain
 	sleep 2
@@ -115,7 +115,8 @@ res = {
     "drain_50_s": next((float(l.split()[2]) for l in open(sys.argv[3]) if l.strip() and int(l.split()[0]) >= 50), None),
     "steps_ms_p50": {k: p50([float(r[6 + i]) for r in rows if len(r) > 9]) for i, k in
                      enumerate(["passive_copy", "steer", "release", "activate"])},
-    "drains": [dict(zip(["moved", "failed", "seconds", "lost_50pps_per_eu"], l.split())) for l in open(sys.argv[3]) if l.strip()],
+    "drain_lost_2pps_max": max((int(l.split()[4]) for l in open(sys.argv[3]) if l.strip()), default=None),
+    "drains": [dict(zip(["moved", "failed", "seconds", "lost_50pps_per_eu", "lost_2pps_max"], l.split())) for l in open(sys.argv[3]) if l.strip()],
     "eus": int(sys.argv[5]),
     "transfer_tcp_stall_ms_p50": p50(tcp_gap), "transfer_tcp_stall_ms_max": max(tcp_gap, default=None),
     "transfer_tcp_retransmits_p50": p50(tcp_rtx), "transfer_tcp_retransmits_max": max(tcp_rtx, default=None),

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Live transfer of a VPN between two real charons (SG1, SG2 behind one cluster IP) with real kernel
 # ESP, steered by elasticctl alone: during a 50 packets/s stream, for AES-GCM, AES-CBC, AES-CTR,
-# AES-GCM with extended sequence numbers, NAT-T, and an IKE_SA with two CHILD_SAs; there and back. The EU must keep its IKE_SA (same SPIs, no new IKE_SA_INIT), its
-# kernel must never see a replayed sequence number, and the moved VPN must stay fully alive.
+# AES-GCM with extended sequence numbers, NAT-T, an IKE_SA with two CHILD_SAs, a virtual IP, IPv6
+# outside and inside (and IPv4 inside IPv6 in one CHILD_SA); there and back. The EU must keep its
+# IKE_SA (same SPIs, no new IKE_SA_INIT), its kernel must never see a replayed sequence number, and
+# the moved VPN must stay fully alive.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/cluster.sh"
@@ -45,7 +47,7 @@ transfer() {
 
 ping_ok() {
 	local out
-	out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I "${STREAM_SRC:-10.1.0.1}" 10.2.0.1)
+	out=$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I "${STREAM_SRC:-10.1.0.1}" "${STREAM_DST:-10.2.0.1}")
 	expect_match "$1" "$out" ' 0% packet loss'
 }
 
@@ -53,12 +55,16 @@ ping_two() { # the second CHILD_SA (inner address 10.1.1.1)
 	expect_match "$1" "$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.1.1 10.2.0.1)" ' 0% packet loss'
 }
 
-for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two sgvip:vip; do
+ping_v4() { # IPv4 inside the "dual" CHILD_SA over IPv6
+	expect_match "$1" "$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)" ' 0% packet loss'
+}
+
+for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two sgvip:vip sg6:v6 sg6:dual; do
 	conn=${conn_child%%:*} child=${conn_child#*:}
 	echo "=== $conn/$child"
 	topology_steer sg1
 	for c in ${child/+/ }; do swanctl_in eu --initiate --ike "$conn" --child "$c" >/dev/null; done
-	unset STREAM_SRC GW_CONN
+	unset STREAM_SRC STREAM_DST GW_CONN
 	if [ "$conn" = sgvip ]; then  # the traffic goes from the virtual IP the gateway assigned
 		GW_CONN=rwvip
 		STREAM_SRC=$(ip -n eu -o -4 addr | grep -oE '10\.1\.200\.[0-9]+' | head -1)
@@ -66,8 +72,13 @@ for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two sgvip:vip;
 		pass "the EU got virtual IP $STREAM_SRC from sg1's pool"
 		export STREAM_SRC
 	fi
+	if [ "$conn" = sg6 ]; then  # IPv6 outside (EU 2001:db8:2::2 to 2001:db8:113::1) and inside
+		export GW_CONN=rw6 STREAM_SRC=fd00:1::1 STREAM_DST=fd00:2::1
+		expect_match "IPv6 outer addresses (sg1's SAs)" "$(ip -n sg1 xfrm state)" 'src 2001:db8:113::1 dst 2001:db8:2::2'
+	fi
 	ping_ok "tunnel up via sg1"
 	case $child in
+	dual) ping_v4 "IPv4 inside the IPv6 CHILD_SA via sg1" ;;
 	gcmesn) expect_match "ESN negotiated (the EU's SAs)" "$(ip -n eu xfrm state)" 'flag .*esn' ;;
 	gcm) if ip -n eu xfrm state | grep -q 'flag .*esn'; then fail "ESN negotiated for the gcm child"; fi ;;
 	*two) ping_two "the second CHILD_SA up via sg1"
@@ -76,13 +87,16 @@ for conn_child in sg:gcm sg:cbc sg:ctr sg:gcmesn sgnat:gcm sg:gcm+two sgvip:vip;
 	transfer sg1 sg2
 	[ "$conn" = sgvip ] && expect_match "sg2 knows the EU's virtual IP" "$(swanctl_in sg2 --list-sas)" "remote .*\\[$STREAM_SRC\\]"
 	[ "$conn" = sgnat ] && expect_match "NAT-T: sg2's SAs are UDP-encapsulated" "$(xfrm_show sg2)" 'encap type espinudp sport 4500'
+	[ "$conn" = sg6 ] && expect_match "sg2's SAs are IPv6 outside" "$(ip -n sg2 xfrm state)" 'src 2001:db8:113::1 dst 2001:db8:2::2'
+	[ "$child" = dual ] && ping_v4 "IPv4 inside the IPv6 CHILD_SA through sg2"
 	[ "$child" = gcm+two ] && ping_two "the second CHILD_SA through sg2"
 	ping_ok "traffic through sg2 after the transfer"
 	transfer sg2 sg1
 	[ "$child" = gcm+two ] && ping_two "the second CHILD_SA through sg1 after the transfer back"
+	[ "$child" = dual ] && ping_v4 "IPv4 inside the IPv6 CHILD_SA through sg1 after the transfer back"
 	ping_ok "traffic through sg1 after the transfer back"
 	swanctl_in eu --terminate --ike "$conn" >/dev/null
-	unset STREAM_SRC GW_CONN
+	unset STREAM_SRC STREAM_DST GW_CONN
 	expect_eq "clean delete: no SAs left on sg1" "$(ip -n sg1 xfrm state | grep -c '^src' || true)" 0
 done
 

@@ -4,8 +4,8 @@
 # --to NODE` goes by member name over syncd's TLS links (no shared socket path); run on the owner
 # or on any other member (--from). A transfer to the alternate reuses its replica as the passive
 # copy (it used to fail: "this IKE_SA already exists here"); one to a gateway without a replica
-# builds one. Each time the EU keeps its IKE_SA, never sees a replayed sequence number, and the
-# VPN has exactly one active owner.
+# builds one; also over IPv6 (outside and inside). Each time the EU keeps its IKE_SA, never sees a
+# replayed sequence number, and the VPN has exactly one active owner.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
@@ -108,6 +108,35 @@ expect_eq "no new IKE_SA_INIT from the EU" "$(grep -c 'IKE_SA_INIT request' "$CH
 if grep -E 'already exists here' "$CHARON_RUN"/sg*/charon.log; then fail "an import collided with a replica"; fi
 pass "no import collided with a replica"
 
+echo "--- IPv6 outside and inside: a second VPN (gateway connection rw6) moved by member name and back"
+swanctl_in eu --initiate --ike sg6 --child v6 >/dev/null
+inits=$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)  # counting this one
+owners6() { for n in $TOPOLOGY_SGS; do ctl $n list | grep -q '^rw6: .* active' && echo $n; done | xargs; }
+ping6_ok() { expect_match "$1" "$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I fd00:1::1 fd00:2::1)" ' 0% packet loss'; }
+expect_eq "the IPv6 VPN is owned by sg1" "$(owners6)" sg1
+ping6_ok "IPv6 traffic through sg1"
+spis6=$(swanctl_in eu --list-sas --ike sg6 | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')
+for i in $(seq 300); do
+	[ -n "$(for n in $TOPOLOGY_SGS; do ctl $n list | grep -q '^rw6: .* passive' && echo $n; done)" ] && break
+	sleep 0.02
+done
+for hop in "sg1 $other sg1" "$other sg1 $holder"; do
+	set -- $hop
+	out=$(ctl $3 transfer --ike rw6 --to $2 --json $([ $3 = $1 ] || echo --from $1))
+	echo "$1 -> $2 (run on $3): $out"
+	expect_match "the IPv6 transfer reports success" "$out" "^\{\"ok\": true, \"target\": \"$2\""
+	expect_eq "one owner of the IPv6 VPN after $1 -> $2" "$(owners6)" $2
+	expect_match "$2's SAs are IPv6 outside" "$(ip -n $2 xfrm state)" 'src 2001:db8:113::1 dst 2001:db8:2::2'
+	# the steering hook moved the EU's IPv6 address and inner network to $2
+	ping6_ok "IPv6 traffic through $2 (steered by its hook)"
+done
+expect_eq "EU's IPv6 IKE_SA unchanged" "$(swanctl_in eu --list-sas --ike sg6 | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis6"
+expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
+swanctl_in eu --terminate --ike sg6 >/dev/null
+holders6() { for n in $TOPOLOGY_SGS; do ctl $n list | grep -q '^rw6:' && echo $n; done | xargs; }
+for i in $(seq 200); do [ -z "$(holders6)" ] && break; sleep 0.02; done
+expect_eq "after the EU's delete no member holds the IPv6 VPN (active or passive)" "$(holders6)" ""
+
 # rekeyed_move FROM TO WHAT: a transfer whose steering step first rekeys (WHAT: --child gcm or
 # --ike sg, initiated by the EU) on the source, after the target's passive copy was made.
 rekeyed_move() {
@@ -124,10 +153,15 @@ rekeyed_move() {
 	expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
 }
 echo "--- a CHILD_SA rekey, then an IKE_SA rekey, between the passive copy and the release"
-child_before=$(swanctl_in eu --list-sas | awk '$1 == "in" { sub(",", "", $2); print $2; exit }')
+# the EU's installed CHILD_SA's inbound SPI (a rekeyed one stays listed DELETED for a few seconds,
+# charon's delete_rekeyed_delay, with its inbound SA kept for late packets)
+eu_child_in() {
+	swanctl_in eu --list-sas | awk '/reqid/ { inst = /INSTALLED/ } inst && $1 == "in" { sub(",", "", $2); print $2; exit }'
+}
+child_before=$(eu_child_in)
 rekeyed_move sg1 $holder "--child gcm"
-child_after=$(swanctl_in eu --list-sas | awk '$1 == "in" { sub(",", "", $2); print $2; exit }')
-[ -n "$child_after" ] && [ "$child_after" != "$child_before" ] || fail "the EU's CHILD_SA was not rekeyed ($child_before)"
+child_after=$(eu_child_in)
+[ -n "$child_after" ] && [ "$child_after" != "$child_before" ] || fail "the EU's CHILD_SA was not rekeyed ($child_before): $(swanctl_in eu --list-sas)"
 pass "the EU's CHILD_SA was rekeyed (inbound SPI $child_before -> $child_after)"
 rekeyed_move $holder sg1 "--ike sg"
 [ "$(eu_ike_spis)" != "$spis" ] || fail "the EU's IKE_SA was not rekeyed"
