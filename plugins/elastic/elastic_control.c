@@ -387,25 +387,36 @@ static bool remote_allowed(const char *line)
 	return FALSE;
 }
 
+/** Runs the request (line, newline, body) of len bytes in req, which has room for a NUL after
+ * them; from: the member that sent it (only a transfer's steps), NULL for a local client. */
+static void run_request(private_elastic_control_t *this, chunk_t req, size_t len,
+						const char *from, answer_t *a)
+{
+	chunk_t body;
+
+	req.ptr[len] = '\0';
+	body = split_request(req, len);
+	if (from && !remote_allowed((char*)req.ptr))
+	{
+		fail(a, "'%.40s' may not be run by another member", (char*)req.ptr);
+		return;
+	}
+	if (from)
+	{
+		DBG1(DBG_CFG, "elastic: member %s runs '%.*s' here", from,
+			 (int)strcspn((char*)req.ptr, " "), req.ptr);
+	}
+	dispatch(this, (char*)req.ptr, body, a);
+}
+
 METHOD(elastic_control_t, execute_remote, chunk_t,
 	private_elastic_control_t *this, chunk_t request, const char *from)
 {
 	answer_t a = {};
-	chunk_t req = chunk_alloc(request.len + 1), body, out;
+	chunk_t req = chunk_alloc(request.len + 1), out;
 
 	memcpy(req.ptr, request.ptr, request.len);
-	req.ptr[request.len] = '\0';
-	body = split_request(req, request.len);
-	if (!remote_allowed((char*)req.ptr))
-	{
-		fail(&a, "'%.40s' may not be run by another member", (char*)req.ptr);
-	}
-	else
-	{
-		DBG1(DBG_CFG, "elastic: member %s runs '%.*s' here", from,
-			 (int)strcspn((char*)req.ptr, " "), req.ptr);
-		dispatch(this, (char*)req.ptr, body, &a);
-	}
+	run_request(this, req, request.len, from, &a);
 	out = encode_answer(&a);
 	chunk_clear(&req);
 	answer_clear(&a);
@@ -455,7 +466,7 @@ CALLBACK(on_accept, bool,
 	private_elastic_control_t *this, stream_t *stream)
 {
 	answer_t a = {};
-	chunk_t req, body;
+	chunk_t req;
 	char head[4];
 	uint32_t len;
 
@@ -480,9 +491,7 @@ CALLBACK(on_accept, bool,
 	req = chunk_alloc(len + 1);
 	if (stream->read_all(stream, req.ptr, len))
 	{
-		req.ptr[len] = '\0';
-		body = split_request(req, len);
-		dispatch(this, (char*)req.ptr, body, &a);
+		run_request(this, req, len, NULL, &a);
 		send_answer(stream, &a);
 	}
 	chunk_clear(&req);

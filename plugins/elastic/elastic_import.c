@@ -439,6 +439,14 @@ void elastic_drop_local(elastic_store_t *store, uint32_t uid)
 	elastic_store_release(store, uid);
 }
 
+/** The IKE_SA id of VPN vpn_id's passive copy held here, or 0. */
+static uint32_t held_passive(elastic_store_t *store, const char *vpn_id)
+{
+	uint32_t held = elastic_store_find_vpn(store, vpn_id);
+
+	return held && elastic_store_role(store, held) == ELASTIC_ROLE_PASSIVE ? held : 0;
+}
+
 /**
  * A passive copy of VPN vpn_id already held here (e.g. syncd's replica): brought current with
  * the envelope and reused (TRUE, *uid set); dropped if its SAs differ (FALSE: build anew).
@@ -446,9 +454,9 @@ void elastic_drop_local(elastic_store_t *store, uint32_t uid)
 static bool reuse_passive(elastic_store_t *store, const char *vpn_id, const void *data,
 						  size_t len, uint32_t *uid)
 {
-	uint32_t held = elastic_store_find_vpn(store, vpn_id);
+	uint32_t held = held_passive(store, vpn_id);
 
-	if (!held || elastic_store_role(store, held) != ELASTIC_ROLE_PASSIVE)
+	if (!held)
 	{
 		return FALSE;
 	}
@@ -487,9 +495,9 @@ char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const
 	if (active && elastic_envelope_outbound_stopped(data, len))
 	{	/* a released VPN (its owner provably stopped sending) replaces a passive copy held here,
 		 * e.g. one made before the VPN was rekeyed during a transfer */
-		uint32_t held = elastic_store_find_vpn(store, vpn_id);
+		uint32_t held = held_passive(store, vpn_id);
 
-		if (held && elastic_store_role(store, held) == ELASTIC_ROLE_PASSIVE)
+		if (held)
 		{
 			DBG1(DBG_CFG, "elastic: the final context of VPN %s replaces its passive copy %u",
 				 vpn_id, held);

@@ -4,9 +4,10 @@
 # eu_streams_start: 5 EUs at 50 packets/s, the others at 2/s). `elasticctl drain sg1`, run on sg2
 # (any member may run it), moves every VPN sg1 owns to its placement alternate by live transfers
 # over syncd's links: sg1 ends with none, each VPN is owned exactly once, no EU renegotiates or sees
-# a replayed sequence number, and each EU's stream loses only a few packets. Run again, it has nothing to
-# do. `elasticctl rebalance` then moves each VPN to the member placement ranks first, checked
-# against the independent testbed/tools/placement.py, and former alternates drop their copies.
+# a replayed sequence number, and each EU's stream loses only a few packets. Run again, it has
+# nothing to do. `elasticctl rebalance` then moves each VPN to the member placement ranks first
+# (checked against the independent testbed/tools/placement.py), and former alternates drop their
+# copies.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
