@@ -76,6 +76,8 @@ done
 # EUs at 50 packets/s, the others at 2/s).
 drec=$CHARON_RUN/drain.txt
 : >"$drec"
+# the probed EU's VPN back to sg1, where the others are: the first drain then moves all EUS
+[ $owner = sg1 ] || { ctl $owner transfer --ike-id "$(ike_id_of_eu $owner)" --to sg1 >/dev/null || true; wait_owner sg1; sleep 1; }
 for d in $(seq "$drains"); do
 	from=$(for n in $TOPOLOGY_SGS; do echo "$(ctl $n list | grep -c ' active,') $n"; done | sort -rn | awk 'NR == 1 { print $2 }')
 	eu_streams_start $((eus * 6 / 10 + 8))
