@@ -188,16 +188,17 @@ topology_steer() {
 
 # The cluster's gateways: identical connection configs, the cluster IP as local address.
 # mobike = no: a cluster node must not announce its own addresses to the EU (ADDITIONAL_ADDRESS).
-# DPD from the gateways too, so that the tests see both sides' INFORMATIONAL exchanges.
+# DPD from the gateways too, so that the tests see both sides' INFORMATIONAL exchanges; every
+# CLUSTER_DPD (default 2s: busy for many EUs under QEMU/TCG, where a benchmark uses 30s).
 # Connection "rw6": the same over IPv6 (cluster IP 2001:db8:113::1) for IPv6 and IPv4 inside.
 swanctl_conf_cluster_sg() {
-	swanctl_conf_sg | sed 's/local_addrs = 192.0.2.1/local_addrs = 203.0.113.1\n\t\t\tmobike = no\n\t\t\tdpd_delay = 2s/'
+	swanctl_conf_sg | sed "s/local_addrs = 192.0.2.1/local_addrs = 203.0.113.1\n\t\t\tmobike = no\n\t\t\tdpd_delay = ${CLUSTER_DPD:-2s}/"
 	cat <<-CONF
 	connections { rw6 {
 		version = 2
 		local_addrs = 2001:db8:113::1
 		mobike = no
-		dpd_delay = 2s
+		dpd_delay = ${CLUSTER_DPD:-2s}
 		proposals = aes256-sha256-x25519
 		local { auth = psk
 			id = sg.example.net }
@@ -221,7 +222,7 @@ swanctl_conf_cluster_eu() {
 	local conf eu inner k=${1:-eu}
 	set -- $(topology_eu_addrs $k)
 	eu=$1 inner=$2
-	conf=$(swanctl_conf_eu | sed "s/remote_addrs = 192.0.2.1/remote_addrs = 203.0.113.1\n\t\tdpd_delay = 2s/;
+	conf=$(swanctl_conf_eu | sed "s/remote_addrs = 192.0.2.1/remote_addrs = 203.0.113.1\n\t\tdpd_delay = ${CLUSTER_DPD:-2s}/;
 		s/local_addrs = 192.0.2.2/local_addrs = $eu/; s/eu@example.net/$k@example.net/; s#10.1.0.1/32#$inner/32#")
 	printf '%s\n' "$conf" | sed '$d'
 	printf '%s\n' "$conf" | sed -n '/^connections { sg {/,/^} } }/p' |
@@ -234,7 +235,7 @@ swanctl_conf_cluster_eu() {
 		version = 2
 		local_addrs = 2001:db8:2::2
 		remote_addrs = 2001:db8:113::1
-		dpd_delay = 2s
+		dpd_delay = ${CLUSTER_DPD:-2s}
 		proposals = aes256-sha256-x25519
 		local { auth = psk
 			id = eu@example.net }

@@ -13,7 +13,7 @@ set -euo pipefail
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
 . "$ELASTIC_REPO/testbed/lib/stream.sh"
 EUS=${ELASTIC_DRAIN_EUS:-50}
-export CLUSTER_N=3 CLUSTER_EUS=$EUS
+export CLUSTER_N=3 CLUSTER_EUS=$EUS CLUSTER_DPD=30s  # DPD as in production: 50 EUs every 2 s load QEMU/TCG
 MAX_LOST=${ELASTIC_DRAIN_MAX_LOST:-25}
 
 ha_start
