@@ -100,6 +100,13 @@ static bool margin_arg(private_elastic_control_t *this, const char *arg, uint64_
 	return !a->error;
 }
 
+/** activate's margin word: "-" stands for the configured one (NULL), so that "steered" can
+ * follow without a margin. */
+static char *activate_margin(char *arg)
+{
+	return arg && streq(arg, "-") ? NULL : arg;
+}
+
 /** activate's optional last word "steered": a transfer already moved the traffic here, the
  * steering hook need not run again. */
 static bool steered_arg(const char *arg, bool *steered, answer_t *a)
@@ -255,7 +262,7 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 		}
 	}
 	else if (streq(cmd, "activate") && (uid = select_vpn(this, arg1, a)) &&
-			 (arg2 = arg2 && streq(arg2, "-") ? NULL : arg2, margin_arg(this, arg2, &margin, a)) &&
+			 margin_arg(this, arg2 = activate_margin(arg2), &margin, a) &&
 			 steered_arg(arg3, &steered, a))
 	{
 		if (!arg2 && body.len && elastic_envelope_outbound_stopped(body.ptr, body.len))

@@ -124,6 +124,13 @@ Transfer& take_back(const Control& src, const std::string& why, std::string& fin
   return save_final(why + "; taking it back failed too (" + back.payload + ")", final_ctx, t);
 }
 
+// The N of an import's answer "ike-id N\n".
+std::string ike_id_of(const std::string& answer) {
+  std::string id = answer.substr(answer.find(' ') + 1);
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  return id;
+}
+
 // Whether the target holds VPN ike_id active: 1 yes, 0 no, -1 unknown (no answer).
 int active_on(const Control& dst, const std::string& ike_id) {
   auto l = dst.call("list");
@@ -141,6 +148,12 @@ bool undelivered(const std::string& err) {
   return false;
 }
 
+// The target's activation failed after the source let go. Never delivered (the target's charon
+// is gone, no link): the source takes the VPN back. Otherwise the target is asked first, since an
+// activation may have happened without its answer arriving and two gateways must never send on
+// one SA: active there, done; not active, the VPN is rebuilt there from the final context (e.g.
+// it was rekeyed after its passive copy was made), else taken back; no answer: the final context
+// is saved and nobody sends.
 Transfer& recover(const Control& src, const Control& dst, const std::string& why, std::string& final_ctx, Transfer& t) {
   if (undelivered(why)) return take_back(src, why, final_ctx, t);
   const int active = active_on(dst, t.ike_id);
@@ -153,8 +166,7 @@ Transfer& recover(const Control& src, const Control& dst, const std::string& why
     auto again = dst.call("import active", final_ctx);
     if (again.ok) {
       secure_wipe(final_ctx);
-      t.ike_id = again.payload.substr(again.payload.find(' ') + 1);
-      while (!t.ike_id.empty() && t.ike_id.back() == '\n') t.ike_id.pop_back();
+      t.ike_id = ike_id_of(again.payload);
       t.note = "rebuilt on the target from the final context (" + why + ")";
       return t;
     }
@@ -180,8 +192,7 @@ Transfer transfer_one(const Control& src, const Control& dst, const std::string&
   secure_wipe(ctx.payload);
   if (!imp.ok) return t.failed("import on the target: " + imp.payload);
   t.passive_ms = ms_since(t0);
-  t.ike_id = imp.payload.substr(imp.payload.find(' ') + 1);
-  while (!t.ike_id.empty() && t.ike_id.back() == '\n') t.ike_id.pop_back();
+  t.ike_id = ike_id_of(imp.payload);
   const std::string held = " (the target holds a passive copy, ike-id " + t.ike_id + ")";
   // The EU's traffic must reach the target before the source lets go of the SAs; if steering
   // fails, the traffic is steered back.

@@ -111,13 +111,15 @@ pass "no import collided with a replica"
 echo "--- IPv6 outside and inside: a second VPN (gateway connection rw6) moved by member name and back"
 swanctl_in eu --initiate --ike sg6 --child v6 >/dev/null
 inits=$(grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true)  # counting this one
-owners6() { for n in $TOPOLOGY_SGS; do ctl $n list | grep -q '^rw6: .* active' && echo $n; done | xargs; }
+# rw6_on [ROLE]: the gateways holding the IPv6 VPN (in that role: active or passive)
+rw6_on() { for n in $TOPOLOGY_SGS; do ctl $n list | grep -q "^rw6: .*${1:+ $1}" && echo $n; done | xargs; }
+owners6() { rw6_on active; }
 ping6_ok() { expect_match "$1" "$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I fd00:1::1 fd00:2::1)" ' 0% packet loss'; }
 expect_eq "the IPv6 VPN is owned by sg1" "$(owners6)" sg1
 ping6_ok "IPv6 traffic through sg1"
 spis6=$(swanctl_in eu --list-sas --ike sg6 | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')
 for i in $(seq 300); do
-	[ -n "$(for n in $TOPOLOGY_SGS; do ctl $n list | grep -q '^rw6: .* passive' && echo $n; done)" ] && break
+	[ -n "$(rw6_on passive)" ] && break
 	sleep 0.02
 done
 for hop in "sg1 $other sg1" "$other sg1 $holder"; do
@@ -133,9 +135,8 @@ done
 expect_eq "EU's IPv6 IKE_SA unchanged" "$(swanctl_in eu --list-sas --ike sg6 | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis6"
 expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
 swanctl_in eu --terminate --ike sg6 >/dev/null
-holders6() { for n in $TOPOLOGY_SGS; do ctl $n list | grep -q '^rw6:' && echo $n; done | xargs; }
-for i in $(seq 200); do [ -z "$(holders6)" ] && break; sleep 0.02; done
-expect_eq "after the EU's delete no member holds the IPv6 VPN (active or passive)" "$(holders6)" ""
+for i in $(seq 200); do [ -z "$(rw6_on)" ] && break; sleep 0.02; done
+expect_eq "after the EU's delete no member holds the IPv6 VPN (active or passive)" "$(rw6_on)" ""
 
 # rekeyed_move FROM TO WHAT: a transfer whose steering step first rekeys (WHAT: --child gcm or
 # --ike sg, initiated by the EU) on the source, after the target's passive copy was made.
