@@ -8,6 +8,7 @@
 #include <set>
 
 #include "elastic/hb_log.h"
+#include "elastic/version.h"
 
 namespace elastic::hb {
 
@@ -215,25 +216,10 @@ void HeartbeatDaemon::handle(const std::vector<Event>& events) {
       case Event::MemberRejoin:
         view_changed();
         break;
-      case Event::Takeover: {
+      case Event::Takeover:
         ++takeovers_;
-        if (!plugin_) break;
-        std::string live;
-        for (const auto& m : membership_.live())
-          live += (live.empty() ? "" : ",") + m.name + "=" + fmt_weight(m.weight);
-        const std::string replicas =
-            cfg_.replicas == std::numeric_limits<size_t>::max() ? "all" : std::to_string(cfg_.replicas);
-        const std::string cmd = "takeover " + e.node + " " + std::to_string(e.epoch) + " " + replicas + " " + live;
-        const Micros declared = e.declared_at;
-        plugin_->send(cmd, [this, cmd, declared](const std::string& answer) {
-          const Micros ms = (now() - declared) / 1000;
-          std::string a = answer.substr(0, answer.find_last_not_of('\n') + 1);
-          for (auto& c : a)
-            if (c == '\n') c = ' ';
-          log_line("'" + cmd + "' answered '" + a + "' " + std::to_string(ms) + " ms after the declaration");
-        });
+        if (plugin_) send_takeover(e);
         break;
-      }
       case Event::Fence:
         ++fences_;
         [[fallthrough]];
@@ -252,6 +238,29 @@ void HeartbeatDaemon::handle(const std::vector<Event>& events) {
         break;
     }
   }
+}
+
+void HeartbeatDaemon::send_takeover(const Event& e) {
+  std::string live;
+  for (const auto& m : membership_.live()) live += (live.empty() ? "" : ",") + m.name + "=" + fmt_weight(m.weight);
+  const std::string replicas =
+      cfg_.replicas == std::numeric_limits<size_t>::max() ? "all" : std::to_string(cfg_.replicas);
+  const std::string cmd = "takeover " + e.node + " " + std::to_string(e.epoch) + " " + replicas + " " + live;
+  const Micros declared = e.declared_at, sent = now();
+  // A member never heard since our start has no last heartbeat to measure from.
+  if (e.last_heard != kNever) takeover_detection_.observe(static_cast<double>(sent - e.last_heard) / 1e6);
+  plugin_->send(cmd, [this, cmd, declared, sent](const std::string& answer) {
+    const Micros t = now();
+    if (answer.starts_with("OK\n"))
+      takeover_duration_.observe(static_cast<double>(t - sent) / 1e6);
+    else
+      ++takeovers_failed_;
+    std::string a = answer.substr(0, answer.find_last_not_of('\n') + 1);
+    for (auto& c : a)
+      if (c == '\n') c = ' ';
+    log_line("'" + cmd + "' answered '" + a + "' " + std::to_string((t - declared) / 1000) +
+             " ms after the declaration");
+  });
 }
 
 std::string HeartbeatDaemon::status_text() const {
@@ -285,35 +294,68 @@ std::string HeartbeatDaemon::status_text() const {
   return out;
 }
 
+// Prometheus names (docs/heartbeatd.md): counters end in _total, durations are histograms in
+// seconds; the writer keeps each family in one block.
 std::string HeartbeatDaemon::metrics_text() const {
-  const Micros t = now();
+  metrics::Exposition e;
+  e.gauge("elastic_heartbeatd_build_info", "the running version (always 1)", 1, {{"version", project_version()}});
+  traffic_metrics(e);
+  decision_metrics(e);
+  member_metrics(e);
+  return e.text();
+}
+
+void HeartbeatDaemon::traffic_metrics(metrics::Exposition& e) const {
   const auto& c = receiver_.counters();
-  std::string out;
-  auto counter = [&](const std::string& name, const std::string& help, uint64_t v) {
-    out += "# HELP elastic_heartbeat_" + name + "_total " + help + "\n# TYPE elastic_heartbeat_" + name +
-           "_total counter\nelastic_heartbeat_" + name + "_total " + std::to_string(v) + "\n";
-  };
-  counter("rx_ok", "Heartbeats accepted.", c.ok);
-  counter("rx_forged", "Datagrams refused: bad MAC.", c.forged);
-  counter("rx_replayed", "Datagrams refused: replayed or stale.", c.replayed);
-  counter("rx_foreign", "Datagrams refused: sender is not another member.", c.foreign);
-  counter("rx_malformed", "Datagrams refused: malformed.", c.malformed);
-  counter("tx", "Heartbeats sent (per destination).", tx_);
-  counter("tx_errors", "Heartbeats that could not be sent.", tx_errors_);
-  counter("takeovers", "Takeovers triggered.", takeovers_);
-  counter("fences", "Times this node lost its lease.", fences_);
-  out += "# TYPE elastic_heartbeat_epoch gauge\nelastic_heartbeat_epoch " + std::to_string(membership_.epoch()) + "\n";
-  out += "# TYPE elastic_heartbeat_fenced gauge\nelastic_heartbeat_fenced " +
-         std::string(membership_.self_state() == State::Fenced ? "1" : "0") + "\n";
-  const Micros lease = membership_.lease_until();
-  const double lease_s = lease == kForever ? 1e9 : lease == kNever || lease <= t ? 0 : (lease - t) / 1e6;
-  out +=
-      "# TYPE elastic_heartbeat_lease_seconds gauge\nelastic_heartbeat_lease_seconds " + std::to_string(lease_s) + "\n";
-  out += "# TYPE elastic_heartbeat_member_up gauge\n";
-  for (const auto& m : membership_.members())
-    out += "elastic_heartbeat_member_up{member=\"" + m.name + "\",state=\"" + state_name(m.state) + "\"} " +
-           (m.declared_down ? "0" : "1") + "\n";
-  return out;
+  e.counter("elastic_heartbeatd_heartbeats_received_total", "heartbeats accepted", c.ok);
+  const char* refused =
+      "datagrams refused: bad MAC (forged), replayed or stale, sender not another member "
+      "(foreign), malformed";
+  for (const auto& [reason, n] : {std::pair{"forged", c.forged}, std::pair{"replayed", c.replayed},
+                                  std::pair{"foreign", c.foreign}, std::pair{"malformed", c.malformed}})
+    e.counter("elastic_heartbeatd_datagrams_refused_total", refused, n, {{"reason", reason}});
+  e.counter("elastic_heartbeatd_heartbeats_sent_total", "heartbeats sent (one per destination)", tx_);
+  e.counter("elastic_heartbeatd_heartbeat_send_errors_total", "heartbeats that could not be sent", tx_errors_);
+  e.gauge("elastic_heartbeatd_plugin_pending_commands", "commands to the plugin not answered yet",
+          plugin_ ? plugin_->pending() : 0);
+  if (syncd_)
+    e.gauge("elastic_heartbeatd_syncd_connected", "1 if the link to elastic-syncd is up", syncd_->connected());
+}
+
+void HeartbeatDaemon::decision_metrics(metrics::Exposition& e) const {
+  for (int k = Event::MemberDown; k <= Event::DropFenced; ++k) {
+    const char* name = event_name(static_cast<Event::Kind>(k));
+    const auto it = events_.find(name);
+    e.counter("elastic_heartbeatd_events_total", "membership events (as passed to notify)",
+              it == events_.end() ? 0 : it->second, {{"event", name}});
+  }
+  e.counter("elastic_heartbeatd_takeovers_total", "takeovers triggered", takeovers_);
+  e.counter("elastic_heartbeatd_takeovers_failed_total", "takeover commands the plugin answered with an error",
+            takeovers_failed_);
+  e.histogram("elastic_heartbeatd_takeover_detection_seconds",
+              "from the last heartbeat of a member declared down to the takeover command", takeover_detection_);
+  e.histogram("elastic_heartbeatd_takeover_duration_seconds",
+              "from the takeover command to the plugin's OK (its replicas activated)", takeover_duration_);
+  e.counter("elastic_heartbeatd_fences_total", "times this node lost its lease", fences_);
+  e.gauge("elastic_heartbeatd_membership_epoch", "epoch of the membership view", membership_.epoch());
+  e.gauge("elastic_heartbeatd_fenced", "1 while this node is fenced (no lease)",
+          membership_.self_state() == State::Fenced);
+  const Micros t = now(), lease = membership_.lease_until();
+  const double left = lease == kForever               ? std::numeric_limits<double>::infinity()
+                      : lease == kNever || lease <= t ? 0
+                                                      : static_cast<double>(lease - t) / 1e6;
+  e.gauge("elastic_heartbeatd_lease_remaining_seconds", "time left on this node's lease (+Inf: no other member)", left);
+}
+
+void HeartbeatDaemon::member_metrics(metrics::Exposition& e) const {
+  constexpr State kStates[] = {State::Joining, State::Ready, State::Suspect, State::Down, State::Fenced};
+  for (const auto& m : membership_.members()) {
+    e.gauge("elastic_heartbeatd_member_up", "0 if this node declared the member down", !m.declared_down,
+            {{"member", m.name}});
+    for (State s : kStates)
+      e.gauge("elastic_heartbeatd_member_state", "1 for the member's state as seen here, 0 for the others",
+              m.state == s, {{"member", m.name}, {"state", state_name(s)}});
+  }
 }
 
 }  // namespace elastic::hb

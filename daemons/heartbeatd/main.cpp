@@ -4,14 +4,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <string>
 
 #include "elastic/hb_daemon.h"
+#include "elastic/hb_log.h"
+#include "elastic/service.h"
 #include "elastic/version.h"
 
 namespace {
@@ -32,7 +32,8 @@ Configuration: the `elastic { }` section in strongswan.conf syntax (default file
   --version          print the version and exit
   -h, --help         this text
 
-Signals: SIGTERM/SIGINT stop it. With systemd (Type=notify) it reports READY, STATUS and, with
+Signals: SIGTERM/SIGINT stop it; SIGHUP is logged and ignored (no reload: restart to apply a new
+configuration). With systemd (Type=notify) it reports READY, STATUS and, with
 WatchdogSec=, WATCHDOG keep-alives from its event loop.
 )";
 
@@ -83,17 +84,9 @@ int main(int argc, char** argv) {
     daemon.stop();
     io.stop();
   });
-  // The watchdog keep-alive comes from the event loop itself: a stuck loop stops it.
-  boost::asio::steady_timer watchdog(io);
-  uint64_t usec = 0;
-  std::function<void()> keepalive = [&] {
-    sd_notify(0, "WATCHDOG=1");
-    watchdog.expires_after(std::chrono::microseconds(usec / 2));
-    watchdog.async_wait([&](boost::system::error_code ec) {
-      if (!ec) keepalive();
-    });
-  };
-  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) keepalive();
+  elastic::HangupIgnorer hup(io, elastic::hb::log_line);
+  elastic::WatchdogKeepalive watchdog(io);
+  watchdog.start();
   sd_notifyf(0, "READY=1\nSTATUS=heartbeats for node %s", daemon.config().node.c_str());
   io.run();
   return 0;

@@ -199,6 +199,7 @@ void Membership::evaluate(Micros now, std::vector<Event>& ev) {
       if (now - since >= limit) {
         m.declared_down = true;
         m.declared_at = now;
+        m.heard_before_down = m.last_heard;
         ++m.downs;
         m.state = State::Down;
         m.takeover_done = false;
@@ -239,7 +240,7 @@ void Membership::evaluate(Micros now, std::vector<Event>& ev) {
     }
     if (votes < cfg_.quorum) continue;
     m.takeover_done = true;
-    if (!self_witness) ev.push_back({Event::Takeover, name, epoch_, m.declared_at});
+    if (!self_witness) ev.push_back({Event::Takeover, name, epoch_, m.declared_at, m.heard_before_down});
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "elastic/service.h"
 #include "elastic/sync_daemon.h"
 #include "elastic/sync_log.h"
 #include "elastic/version.h"
@@ -27,17 +28,9 @@ local plugin. Configuration: the `elastic { }` section in strongswan.conf syntax
   -h, --help      this text
 
 Signals: SIGTERM/SIGINT stop it; SIGHUP is logged and ignored (no reload: restart to apply a new
-configuration). With systemd (Type=notify) it reports READY and STATUS.
+configuration). With systemd (Type=notify) it reports READY, STATUS and, with WatchdogSec=,
+WATCHDOG keep-alives from its event loop.
 )";
-
-// SIGHUP: no reload (the peers, TLS contexts and sockets are set up once); logged, not fatal.
-void ignore_hangups(boost::asio::signal_set& hup) {
-  hup.async_wait([&hup](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    elastic::sync::log_line("SIGHUP: reload is not supported, restart to apply a new configuration");
-    ignore_hangups(hup);
-  });
-}
 
 }  // namespace
 
@@ -70,14 +63,16 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   elastic::sync::SyncDaemon daemon(io, std::move(cfg.value()));
   // Signals are caught before the sockets exist: a SIGHUP right after start must not kill it.
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM), hup(io, SIGHUP);
-  ignore_hangups(hup);
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  elastic::HangupIgnorer hup(io, elastic::sync::log_line);
   if (auto ok = daemon.start(); !ok) return std::fprintf(stderr, "elastic-syncd: %s\n", ok.error().message.c_str()), 1;
   signals.async_wait([&](auto, int) {
     sd_notify(0, "STOPPING=1");
     daemon.stop();
     io.stop();
   });
+  elastic::WatchdogKeepalive watchdog(io);
+  watchdog.start();
   sd_notifyf(0, "READY=1\nSTATUS=replicating for node %s", daemon.config().node.c_str());
   io.run();
   return 0;

@@ -136,6 +136,7 @@ void PeerLink::resync() {
   pending_.clear();
   next_seq_ = 1;
   acked_ = 0;
+  in_flight_.clear();  // the sequence starts over: those acks will never come
   daemon_.table().for_each([&](const std::string& id, const VpnEntry& e) {
     if (e.origin == daemon_.config().node && daemon_.is_alternate(id, peer_.name)) mark(id);
   });
@@ -215,6 +216,7 @@ void PeerLink::pump() {
     out_ += routed_.front();
     secure_wipe(routed_.front());
   }
+  const uint64_t first = next_seq_;
   if (unacked() < kWindow) append_forgets();
   while (!order_.empty() && out_.size() < kBatch && unacked() < kWindow) {
     std::string id = std::move(order_.front());
@@ -223,7 +225,17 @@ void PeerLink::pump() {
     if (append_frames(id, out_)) ++stats_.frames_sent;
   }
   if (out_.empty()) return;
+  if (next_seq_ > first) in_flight_.emplace_back(next_seq_ - 1, std::chrono::steady_clock::now());
   write_out([this] { pump(); });
+}
+
+// Acks are cumulative: every batch up to seq has arrived and been applied.
+void PeerLink::acked(uint64_t seq) {
+  const auto now = std::chrono::steady_clock::now();
+  for (; !in_flight_.empty() && in_flight_.front().first <= seq; in_flight_.pop_front())
+    round_trip_.observe(std::chrono::duration<double>(now - in_flight_.front().second).count());
+  stats_.frames_acked += seq > acked_ ? seq - acked_ : 0;
+  acked_ = std::max(acked_, seq);
 }
 
 // Writes out_ (one write at a time); when it is done, wipes it and runs `then` on this link, unless
@@ -280,8 +292,7 @@ void PeerLink::read_acks() {
                                auto seq = parse_ack(f->body);
                                if (!seq || *seq >= next_seq_)
                                  return fail("bad ack from peer", asio::error::invalid_argument);
-                               stats_.frames_acked += *seq > acked_ ? *seq - acked_ : 0;
-                               acked_ = std::max(acked_, *seq);
+                               acked(*seq);
                              }
                              pump();
                              read_acks();

@@ -18,6 +18,7 @@
 #include "elastic/peer_session.h"
 #include "elastic/secure.h"
 #include "elastic/sync_log.h"
+#include "elastic/version.h"
 
 namespace elastic::sync {
 
@@ -395,46 +396,58 @@ std::string SyncDaemon::status() const {
   return out;
 }
 
+// Prometheus names: counters end in _total, per-peer families carry a peer label (the writer
+// keeps each family in one block), durations are in seconds.
 std::string SyncDaemon::metrics() const {
-  std::string m;
-  auto add = [&](const std::string& name, const std::string& help, const std::string& labels, uint64_t v) {
-    if (labels.empty() || m.find("# HELP " + name + " ") == std::string::npos)
-      m += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
-    m += name + labels + " " + std::to_string(v) + "\n";
-  };
-  add("elastic_syncd_contexts", "VPN contexts held (own and replicas)", "", table_.contexts());
-  add("elastic_syncd_updates_in", "envelopes applied (local producer and peers)", "",
-      stats_.published + stats_.received);
-  add("elastic_syncd_updates_stale", "envelopes ignored as not newer", "", stats_.stale);
-  add("elastic_syncd_errors", "refused frames, envelopes and connections", "", stats_.errors);
-  add("elastic_syncd_membership_epoch", "epoch of the live membership view (0: configured members)", "", view_.epoch());
-  add("elastic_syncd_members_live", "members placement is computed over", "", view_.live().size());
-  add("elastic_syncd_membership_refused", "membership views refused as malformed", "", stats_.views_refused);
-  add("elastic_syncd_membership_remarked", "VPNs sent to a new alternate after a view change", "", stats_.remarked);
-  add("elastic_syncd_refused_origin", "envelopes refused: origin_node is not the member that sent them", "",
-      stats_.refused_origin);
-  add("elastic_syncd_refused_connections", "connections closed at accept (max_connections)", "",
-      stats_.refused_connections);
-  add("elastic_syncd_timeouts", "connections closed by a handshake, Hello or idle timeout", "", stats_.timeouts);
-  add("elastic_syncd_tombstones", "deleted VPNs remembered (against late upserts)", "", table_.tombstones());
-  add("elastic_syncd_tombstones_collected", "tombstones forgotten after tombstone_ttl_s", "",
-      stats_.tombstones_collected);
-  add("elastic_syncd_routed", "control requests/answers passed between the plugin and a peer", "", stats_.routed);
-  add("elastic_syncd_routed_failed", "control requests not deliverable (unknown member, link down, no plugin)", "",
-      stats_.routed_failed);
-  add("elastic_syncd_routed_refused", "routed frames refused from a peer (another sender or destination)", "",
-      stats_.routed_refused);
-  for (const auto& [name, l] : links_) {
-    const std::string lb = "{peer=\"" + name + "\"}";
-    add("elastic_syncd_peer_connected", "1 if the link to the peer is up", lb, l->connected());
-    add("elastic_syncd_peer_live", "1 if the peer is in the live membership view", lb, view_.is_live(name));
-    add("elastic_syncd_peer_lag", "VPNs pending plus frames unacknowledged for the peer", lb,
-        l->pending() + l->unacked());
-    add("elastic_syncd_updates_out", "frames sent to the peer", lb, l->stats().frames_sent);
-    add("elastic_syncd_resyncs", "bulk resyncs sent to the peer", lb, l->stats().resyncs);
-    add("elastic_syncd_peer_timeouts", "links to the peer closed by a timeout", lb, l->stats().timeouts);
-  }
-  return m;
+  metrics::Exposition e;
+  e.gauge("elastic_syncd_build_info", "the running version (always 1)", 1, {{"version", project_version()}});
+  node_metrics(e);
+  for (const auto& [name, l] : links_) peer_metrics(e, name, *l);
+  return e.text();
+}
+
+void SyncDaemon::node_metrics(metrics::Exposition& e) const {
+  e.gauge("elastic_syncd_contexts", "VPN contexts held (own and replicas)", table_.contexts());
+  const char* received = "envelopes accepted (stale ones included) from the local producer or from peers";
+  e.counter("elastic_syncd_updates_received_total", received, stats_.published, {{"source", "local"}});
+  e.counter("elastic_syncd_updates_received_total", received, stats_.received, {{"source", "peer"}});
+  e.counter("elastic_syncd_updates_stale_total", "envelopes ignored as not newer", stats_.stale);
+  e.counter("elastic_syncd_errors_total", "refused frames, envelopes and connections", stats_.errors);
+  e.gauge("elastic_syncd_membership_epoch", "epoch of the live membership view (0: configured members)", view_.epoch());
+  e.gauge("elastic_syncd_members_live", "members placement is computed over", view_.live().size());
+  e.counter("elastic_syncd_membership_refused_total", "membership views refused (malformed, unknown member)",
+            stats_.views_refused);
+  e.counter("elastic_syncd_membership_remarked_total", "VPNs sent to a new alternate after a view change",
+            stats_.remarked);
+  e.counter("elastic_syncd_refused_origin_total", "envelopes refused: origin_node is not the member that sent them",
+            stats_.refused_origin);
+  e.counter("elastic_syncd_refused_connections_total", "connections closed at accept (max_connections)",
+            stats_.refused_connections);
+  e.counter("elastic_syncd_timeouts_total", "connections closed by a handshake, Hello or idle timeout",
+            stats_.timeouts);
+  e.gauge("elastic_syncd_tombstones", "deleted VPNs remembered (against late upserts)", table_.tombstones());
+  e.counter("elastic_syncd_tombstones_collected_total", "tombstones forgotten after tombstone_ttl_s",
+            stats_.tombstones_collected);
+  e.counter("elastic_syncd_routed_total", "control requests/answers passed between the plugin and a peer",
+            stats_.routed);
+  e.counter("elastic_syncd_routed_failed_total",
+            "control requests not deliverable (unknown member, link down, no plugin)", stats_.routed_failed);
+  e.counter("elastic_syncd_routed_refused_total", "routed frames refused from a peer (another sender or destination)",
+            stats_.routed_refused);
+}
+
+void SyncDaemon::peer_metrics(metrics::Exposition& e, const std::string& name, const PeerLink& l) const {
+  const metrics::Labels peer = {{"peer", name}};
+  e.gauge("elastic_syncd_peer_connected", "1 if the link to the peer is up", l.connected(), peer);
+  e.gauge("elastic_syncd_peer_live", "1 if the peer is in the live membership view", view_.is_live(name), peer);
+  e.gauge("elastic_syncd_peer_pending_vpns", "VPNs with an update not yet sent to the peer", l.pending(), peer);
+  e.gauge("elastic_syncd_peer_unacked_frames", "frames sent to the peer and not yet acknowledged", l.unacked(), peer);
+  e.counter("elastic_syncd_peer_updates_sent_total", "VPN updates (context, counters, forget) sent to the peer",
+            l.stats().frames_sent, peer);
+  e.counter("elastic_syncd_peer_resyncs_total", "bulk resyncs sent to the peer", l.stats().resyncs, peer);
+  e.counter("elastic_syncd_peer_timeouts_total", "links to the peer closed by a timeout", l.stats().timeouts, peer);
+  e.histogram("elastic_syncd_replication_round_trip_seconds",
+              "from writing a batch of updates to the peer until it acknowledged them", l.round_trip(), peer);
 }
 
 }  // namespace elastic::sync

@@ -18,6 +18,7 @@
 
 #include "elastic/context_codec.h"
 #include "elastic/secure.h"
+#include "elastic/settings.h"
 #include "elastic/unix_io.h"
 #include "elasticctl_call.h"
 #include "elasticctl_move.h"
@@ -30,7 +31,8 @@ using namespace elastic::ctl;
 constexpr const char* kUsage = R"(usage: elasticctl [--socket PATH] [--node NODE] COMMAND [OPTIONS]
 
 Moves live IKEv2/IPsec VPNs between gateways through the elastic charon plugin's control socket
-(default: $ELASTIC_SOCKET, else /var/run/charon.elastic). A VPN is selected by connection name
+(default: $ELASTIC_SOCKET, else charon.plugins.elastic.socket in strongswan.conf ($STRONGSWAN_CONF,
+else /etc/strongswan.conf), else /var/run/charon.elastic). A VPN is selected by connection name
 (--ike NAME, the first VPN of that connection) or by IKE_SA unique id (--ike-id N) as swanctl
 shows them. Exported contexts contain key material: they are written to files with mode 0600
 and never to a terminal. With --node NODE, list, export, release, import, activate and steer run
@@ -89,10 +91,21 @@ the VPN active on its source), 2 usage error, 3 a VPN is active nowhere and its 
 saved to the file named (import it with --mode active), 4 drain/rebalance interrupted
 )";
 
+// The control socket as swanctl finds vici's: --socket, $ELASTIC_SOCKET, else the plugin's setting
+// charon.plugins.elastic.socket in strongswan.conf ($STRONGSWAN_CONF, else /etc/strongswan.conf,
+// with its includes), else the plugin's default. An unreadable strongswan.conf is not an error
+// here (the default still works), a malformed one is reported by charon itself.
 std::string socket_path(const Args& a) {
-  std::string s = a.opt.count("--socket")         ? a.opt.at("--socket")
-                  : std::getenv("ELASTIC_SOCKET") ? std::getenv("ELASTIC_SOCKET")
-                                                  : "/var/run/charon.elastic";
+  std::string s = "/var/run/charon.elastic";
+  if (a.opt.count("--socket")) {
+    s = a.opt.at("--socket");
+  } else if (const char* env = std::getenv("ELASTIC_SOCKET")) {
+    s = env;
+  } else {
+    const char* conf = std::getenv("STRONGSWAN_CONF");
+    if (auto settings = elastic::sync::Settings::load(conf ? conf : "/etc/strongswan.conf"))
+      s = settings->get("charon.plugins.elastic.socket", s);
+  }
   if (s.rfind("unix://", 0) == 0) s = s.substr(7);
   return s;
 }
@@ -278,7 +291,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s == "-h" || s == "--help") return std::fputs(kUsage, stdout), 0;
-    if (s == "--version") return std::printf("elasticctl %s\n", ELASTIC_VERSION), 0;
+    if (s == "--version") return std::printf("elasticctl (elastic-ipsec) %s\n", ELASTIC_VERSION), 0;
     if (s.rfind("--", 0) == 0) {
       bool known = s == "--socket" || s == "--node";
       for (const auto& [cmd, opts] : kOptions)

@@ -2,11 +2,21 @@
 # Each instance has its own directory on tmpfs: strongswan.conf, vici socket, pid file, log.
 
 CHARON_RUN=/run/elastic
+# CHARON_SYSTEM=1: Debian's packaged charon-systemd and swanctl with the plugin as its package
+# installed it (tests/vm/deb_transfer.sh); otherwise the test bed's build (SWAN_PREFIX).
+CHARON_SYSTEM=${CHARON_SYSTEM:-0}
+if [ "$CHARON_SYSTEM" = 1 ]; then
+	CHARON_EXEC=/usr/sbin/charon-systemd SWANCTL_EXEC=/usr/sbin/swanctl CHARON_CONFD=/etc/strongswan.d
+else
+	CHARON_EXEC=$SWAN_PREFIX/libexec/ipsec/charon SWANCTL_EXEC=$SWAN_PREFIX/sbin/swanctl
+	CHARON_CONFD=$SWAN_PREFIX/etc/strongswan.d
+fi
 
 # charon's plugin dir is compiled in and read-only in the VM: show it, plus our freshly built
 # plugin, through a bind mount of a tmpfs copy (the host's prefix is never touched).
 charon_prepare_plugins() {
 	local d=$CHARON_RUN/plugins plugin=$ELASTIC_BUILD/plugins/elastic/libstrongswan-elastic.so
+	[ "$CHARON_SYSTEM" = 1 ] && return 0
 	[ -f "$plugin" ] || die "$plugin is missing: build first (./testbed/setup)"
 	mountpoint -q "$SWAN_PREFIX/lib/ipsec/plugins" && return 0
 	mkdir -p "$d"
@@ -22,11 +32,12 @@ charon_conf() {
 	charon {
 		load_modular = yes
 		plugins {
-			include $SWAN_PREFIX/etc/strongswan.d/charon/*.conf
+			include $CHARON_CONFD/charon/*.conf
 			kernel-libipsec { load = no }
 			ha { load = no }
 			load-tester { load = no }
-			elastic { load = yes }
+			elastic { load = yes
+				$([ "$CHARON_SYSTEM" = 1 ] && echo "socket = unix://$dir/charon.elastic") }
 			vici { socket = unix://$dir/charon.vici }
 		}
 		filelog {
@@ -53,9 +64,11 @@ charon_start() {
 	charon_prepare_plugins
 	mkdir -p "$dir"
 	charon_conf "$name" "${3:-}" >"$dir/strongswan.conf"
-	# The pid file path is compiled in: give each instance its own piddir in its mount namespace.
-	ip netns exec "$ns" sh -c "mount --bind '$dir' '$SWAN_PREFIX/var/run' &&
-		STRONGSWAN_CONF='$dir/strongswan.conf' exec '$SWAN_PREFIX/libexec/ipsec/charon'" \
+	# The pid file path is compiled in: give each instance its own piddir in its mount namespace
+	# (charon-systemd writes none). The launcher's pid is charon's (both shells exec).
+	local piddir="mount --bind '$dir' '$SWAN_PREFIX/var/run' &&"
+	[ "$CHARON_SYSTEM" = 1 ] && piddir=
+	ip netns exec "$ns" sh -c "$piddir STRONGSWAN_CONF='$dir/strongswan.conf' exec '$CHARON_EXEC'" \
 		>"$dir/charon.out" 2>&1 &
 	echo $! >"$dir/launcher.pid"
 	for i in $(seq 100); do
@@ -68,7 +81,9 @@ charon_start() {
 
 charon_stop() {
 	local dir=$CHARON_RUN/$1
-	[ -f "$dir/charon.pid" ] && { kill "$(cat "$dir/charon.pid")" 2>/dev/null || true; }
+	local pidf=$dir/charon.pid
+	[ -f "$pidf" ] || pidf=$dir/launcher.pid
+	[ -f "$pidf" ] && { kill "$(cat "$pidf")" 2>/dev/null || true; }
 	return 0
 }
 
@@ -77,7 +92,7 @@ charon_log() { cat "$CHARON_RUN/$1/charon.log"; }
 # swanctl_in NAME ARGS...: swanctl against instance NAME.
 swanctl_in() {
 	local name=$1; shift
-	STRONGSWAN_CONF=$CHARON_RUN/$name/strongswan.conf "$SWAN_PREFIX/sbin/swanctl" "$@"
+	STRONGSWAN_CONF=$CHARON_RUN/$name/strongswan.conf "$SWANCTL_EXEC" "$@"
 }
 
 # swanctl_load NAME CONF_TEXT: load connections and secrets into instance NAME.

@@ -20,11 +20,11 @@ cluster_start() {
 	for n in $TOPOLOGY_EUS; do swanctl_load $n "$(swanctl_conf_cluster_eu $n)"; done
 }
 
-# ctl NODE ARGS...: elasticctl against NODE's charon.
+# ctl NODE ARGS...: elasticctl (ELASTICCTL, default the build's) against NODE's charon.
 ctl() {
 	local n=$1
 	shift
-	"$ELASTIC_BUILD/plugins/elastic/elasticctl" --socket "$CHARON_RUN/$n/charon.elastic" "$@"
+	"${ELASTICCTL:-$ELASTIC_BUILD/plugins/elastic/elasticctl}" --socket "$CHARON_RUN/$n/charon.elastic" "$@"
 }
 
 # cluster_transfer FROM TO [CONN]: elasticctl transfer of the EU's VPN (of gateway connection

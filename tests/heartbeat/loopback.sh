@@ -84,6 +84,30 @@ grep -Eq "^5 epoch=[0-9]+ live=sg1,sg2$" "$d/sg1.frames" || fail "syncd did not 
 grep -Eq "^down sg3 [0-9]+$" "$d/sg2.notified" && grep -Eq "^takeover sg3 [0-9]+$" "$d/sg2.notified" ||
 	fail "notify did not run for down and takeover: $(cat "$d/sg2.notified")"
 pass "syncd got Membership frames (no epoch 0, then live=sg1,sg2); notify ran with 'down sg3 E', 'takeover sg3 E'"
+# Metrics: valid exposition text (tests/tools/check_exposition.py), and the takeover measured: from
+# sg3's last heartbeat to the command at least D (150 ms), and the stand-in plugin's answer.
+python3 "$HERE/../tools/check_exposition.py" --self-test >/dev/null || fail "check_exposition.py --self-test"
+metrics() { # metrics NODE: in $d/metrics, checked
+	"$HBD" --metrics "$d/$1.sock" >"$d/metrics" || fail "$1: --metrics failed"
+	python3 "$HERE/../tools/check_exposition.py" --prefix elastic_heartbeatd_ "$d/metrics" ||
+		fail "$1's metrics are not valid Prometheus text: $(cat "$d/metrics")"
+}
+has() { grep -Eq "$1" "$d/metrics" || fail "metrics lack /$1/: $(cat "$d/metrics")"; }
+value() { awk -v k="$1" '$1 == k { print $2 }' "$d/metrics"; }
+for n in sg1 sg2; do
+	metrics $n
+	has '^elastic_heartbeatd_takeovers_total 1$'
+	has '^elastic_heartbeatd_events_total\{event="takeover"\} 1$'
+	has '^elastic_heartbeatd_member_up\{member="sg3"\} 0$'
+	has '^elastic_heartbeatd_member_state\{member="sg3",state="down"\} 1$'
+	has '^elastic_heartbeatd_takeover_detection_seconds_count 1$'
+	has '^elastic_heartbeatd_takeover_duration_seconds_count 1$'
+	awk -v s="$(value elastic_heartbeatd_takeover_detection_seconds_sum)" 'BEGIN { exit !(s >= 0.15 && s < 5) }' ||
+		fail "$n: takeover detection took $(value elastic_heartbeatd_takeover_detection_seconds_sum) s, D is 0.15 s"
+	awk -v s="$(value elastic_heartbeatd_takeover_duration_seconds_sum)" 'BEGIN { exit !(s > 0 && s < 2) }' ||
+		fail "$n: takeover took $(value elastic_heartbeatd_takeover_duration_seconds_sum) s"
+done
+pass "metrics: valid exposition text; one takeover each, detected $(value elastic_heartbeatd_takeover_detection_seconds_sum) s after sg3's last heartbeat (sg2)"
 
 # 3. restart sg3: it rejoins (new boot id)
 epoch=$(hb_status "$d" sg1 | awk '/^node/ { print $6 }')
@@ -109,7 +133,8 @@ done
 [ "$(echo "$before" | awk '/^node/ { print $6 }')" = "$(echo "$after" | awk '/^node/ { print $6 }')" ] ||
 	fail "hostile datagrams changed the epoch"
 all_ready sg1 sg2 sg3
-"$HBD" --metrics "$d/sg1.sock" | grep -q '^elastic_heartbeat_rx_forged_total [1-9]' || fail "metrics lack rx_forged_total"
+metrics sg1
+has '^elastic_heartbeatd_datagrams_refused_total\{reason="forged"\} [1-9]'
 pass "2 forged, 1 foreign, 1 replayed, 1 malformed datagram counted; states and epoch unchanged"
 
 # 5. a frozen node (SIGSTOP for 1 s): taken over; when it wakes, fence, then drop-fenced

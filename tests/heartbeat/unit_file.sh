@@ -8,7 +8,7 @@ command -v systemd-analyze >/dev/null || { echo "systemd-analyze not installed";
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 sed "s#/usr/sbin/elastic-heartbeatd#$build/daemons/heartbeatd/elastic-heartbeatd#g" "$src" >"$d/elastic-heartbeatd.service"
-out=$(systemd-analyze verify "$d/elastic-heartbeatd.service" 2>&1 || true)
+out=$(systemd-analyze verify --man=no "$d/elastic-heartbeatd.service" 2>&1 || true)
 if [ -n "$out" ]; then echo "FAIL: $out"; exit 1; fi
 for want in '^Type=notify$' '^WatchdogSec=2s$' '^ExecStartPre=.* --check$' '^Restart=on-abnormal$'; do
 	grep -Eq "$want" "$d/elastic-heartbeatd.service" || { echo "FAIL: no line matching $want"; exit 1; }
@@ -33,29 +33,21 @@ elastic {
               plugin_socket = $d/plugin.sock }
 }
 CONF
-python3 - "$d/notify.sock" "$d/notify.log" <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(0.2)
-end = time.monotonic() + 1.5
-with open(sys.argv[2], "w") as log:
-    while time.monotonic() < end:
-        try:
-            log.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-            log.flush()
-        except socket.timeout:
-            pass
-PY
+"$(dirname "$0")/../tools/notify_listen.py" "$d/notify.sock" "$d/notify.log" 1.5 &
 listener=$!
 for i in $(seq 100); do [ -S "$d/notify.sock" ] && break; sleep 0.01; done
 NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=200000 "$hbd" --config "$d/elastic.conf" >"$d/hbd.log" 2>&1 &
 pid=$!
+sleep 0.5
+# SIGHUP (e.g. systemctl kill -s HUP, or a reload attempt) is logged, not fatal.
+kill -HUP $pid
 wait $listener
+kill -0 $pid 2>/dev/null || { echo "FAIL: the daemon died on SIGHUP: $(cat "$d/hbd.log")"; exit 1; }
+grep -q "SIGHUP: reload is not supported" "$d/hbd.log" || { echo "FAIL: SIGHUP not logged: $(cat "$d/hbd.log")"; exit 1; }
 kill -TERM $pid
 wait $pid || { echo "FAIL: the daemon did not exit cleanly on SIGTERM: $(cat "$d/hbd.log")"; exit 1; }
 grep -q "READY=1" "$d/notify.log" || { echo "FAIL: no READY=1: $(cat "$d/notify.log")"; exit 1; }
 n=$(grep -c "^WATCHDOG=1" "$d/notify.log" || true)
 # 1.5 s at one keep-alive per 100 ms (half of 200 ms), minus start-up
 [ "$n" -ge 8 ] || { echo "FAIL: $n WATCHDOG=1 in 1.5 s with WatchdogSec=200ms"; cat "$d/notify.log"; exit 1; }
-echo "ok: READY=1, then $n WATCHDOG=1 in 1.5 s with a 200 ms watchdog (half-period keep-alives)"
+echo "ok: READY=1, then $n WATCHDOG=1 in 1.5 s with a 200 ms watchdog (half-period keep-alives); SIGHUP logged, not fatal"

@@ -169,6 +169,6 @@ timeouts=$(syncd_status "$d" sg1 | awk '$1 == "timeouts" { print $2 }')
 [ "$timeouts" = $((timeouts0 + 2)) ] || fail "timeouts went from $timeouts0 to $timeouts, expected +2"
 exec 3<>"/dev/tcp/127.0.0.1/$metrics_port"
 printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
-grep -q "^elastic_syncd_timeouts $timeouts\$" <&3 || fail "a normal scrape after the timeouts failed"
+grep -q "^elastic_syncd_timeouts_total $timeouts\$" <&3 || fail "a normal scrape after the timeouts failed"
 exec 3<&-
 pass "metrics: a silent client closed after $ms ms, an unfinished request after $ms2 ms (handshake_ms = 500), counted; scrapes work"

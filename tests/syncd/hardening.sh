@@ -43,7 +43,7 @@ peer --hello sg2 --node sg3 --origin sg3 --count 5 --epoch 8 >/dev/null
 [ "$(grep -c "for VPN 'sg3/1'" "$d/sg1.log")" = 1 ] || fail "a refusal was logged more than once per peer and VPN"
 exec 3<>"/dev/tcp/127.0.0.1/$((base + 101))"
 printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
-grep -q '^elastic_syncd_refused_origin 13$' <&3 || fail "metrics do not show elastic_syncd_refused_origin 13"
+grep -q '^elastic_syncd_refused_origin_total 13$' <&3 || fail "metrics do not show elastic_syncd_refused_origin_total 13"
 exec 3>&-
 pass "a peer's envelopes for another member's VPNs are refused, counted and logged once; its own are applied"
 # the local producer publishes this node's VPNs only

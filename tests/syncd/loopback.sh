@@ -159,14 +159,30 @@ check_all "after the attacks every node still holds the expected set"
 for n in $nodes; do kill -0 "$(cat "$d/$n.pid")" || fail "$n died"; done
 pass "all daemons still run"
 
-# 6. the Prometheus endpoint
-exec 3<>"/dev/tcp/127.0.0.1/$((base + 101))"
-printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
-m=$(cat <&3)
-exec 3>&-
-grep -q '^elastic_syncd_contexts [0-9]' <<<"$m" || fail "metrics: $m"
-grep -q '^elastic_syncd_peer_connected{peer="sg2"} 1' <<<"$m" || fail "metrics: $m"
-pass "Prometheus text endpoint reports contexts and peers"
+# 6. the Prometheus endpoint: valid exposition text (tests/tools/check_exposition.py: families
+# not interleaved, HELP and TYPE, counters _total, histograms cumulative), and what it reports
+# scrape NODE: its raw HTTP answer in $d/metrics, checked
+scrape() {
+	exec 3<>"/dev/tcp/127.0.0.1/$((base + 100 + ${1#sg}))"
+	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+	cat <&3 >"$d/metrics"
+	exec 3>&-
+	python3 "$ELASTIC_REPO/tests/tools/check_exposition.py" --prefix elastic_syncd_ "$d/metrics" ||
+		fail "$1's metrics are not valid Prometheus text: $(cat "$d/metrics")"
+}
+python3 "$ELASTIC_REPO/tests/tools/check_exposition.py" --self-test >/dev/null || fail "check_exposition.py --self-test"
+scrape sg1
+has() { grep -Eq "$1" "$d/metrics" || fail "metrics lack /$1/: $(cat "$d/metrics")"; }
+has '^elastic_syncd_contexts [0-9]'
+has '^elastic_syncd_peer_connected\{peer="sg2"\} 1$'
+has '^# TYPE elastic_syncd_updates_received_total counter$'
+has '^elastic_syncd_updates_received_total\{source="local"\} [1-9]'
+has '^# TYPE elastic_syncd_peer_updates_sent_total counter$'
+# sg1 replicated to both peers: each link measured round trips
+has '^# TYPE elastic_syncd_replication_round_trip_seconds histogram$'
+has '^elastic_syncd_replication_round_trip_seconds_count\{peer="sg2"\} [1-9]'
+has '^elastic_syncd_replication_round_trip_seconds_count\{peer="sg3"\} [1-9]'
+pass "Prometheus text endpoint: valid exposition text; contexts, peers, counters, round-trip histograms"
 
 # 7. live membership (elastic-heartbeatd's view on the local socket): sg3 fails; sg1's VPNs that
 # had sg3 as alternate go to sg2; stale and malformed views change nothing; when sg3 rejoins it
@@ -208,10 +224,9 @@ done
 want=$("$CLIENT" expect --config "$d/sg1.conf" --node sg3 --history "$HISTORY" | awk '/^digest/ { print $2 }')
 wait_digest "$d" sg3 "$want" 30 || fail "sg3 did not get sg1's replicas back after rejoining"
 pass "sg3 rejoins (epoch 2): it gets exactly its replicas of sg1's VPNs again (digest matches)"
-exec 3<>"/dev/tcp/127.0.0.1/$((base + 101))"
-printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
-m=$(cat <&3)
-exec 3>&-
-grep -q '^elastic_syncd_membership_epoch 2' <<<"$m" && grep -q '^elastic_syncd_members_live 3' <<<"$m" &&
-	grep -q '^elastic_syncd_peer_live{peer="sg3"} 1' <<<"$m" || fail "metrics: $m"
-pass "metrics show the membership view"
+scrape sg1
+has '^elastic_syncd_membership_epoch 2$'
+has '^elastic_syncd_members_live 3$'
+has '^elastic_syncd_peer_live\{peer="sg3"\} 1$'
+has '^elastic_syncd_membership_refused_total [4-9]'
+pass "metrics show the membership view (valid exposition text)"

@@ -34,7 +34,6 @@ PY
 	fail "fake server on $2 did not start"
 }
 
-expect 0 '^elasticctl [0-9]+\.[0-9]+' --version
 fake_server silent "$dir/silent.sock"
 expect 1 "no answer from $dir/silent.sock within 5 s" --socket "$dir/silent.sock" list
 expect 1 "no status from|no answer from $dir/silent.sock within 5 s" sync-status --syncd-socket "$dir/silent.sock"
@@ -57,4 +56,13 @@ expect 2 "--margin '99999999999999999999' is out of range" activate --ike-id 1 -
 expect 2 "--margin '0' is out of range 1..4294967295" activate --ike-id 1 --margin 0
 expect 2 "--margin ' 7' is not a number" activate --ike-id 1 --margin ' 7'
 expect 2 "unknown option --frob" list --frob 1
+
+# The socket as swanctl finds vici's: from strongswan.conf (and its includes) unless given.
+mkdir -p "$dir/conf.d"
+printf 'charon {\n  plugins {\n    include conf.d/*.conf\n  }\n}\n' >"$dir/strongswan.conf"
+printf 'elastic {\n  socket = unix://%s/from-conf.sock\n}\n' "$dir" >"$dir/conf.d/elastic.conf"
+STRONGSWAN_CONF=$dir/strongswan.conf expect 1 "cannot connect to $dir/from-conf.sock" list
+STRONGSWAN_CONF=$dir/strongswan.conf expect 1 "cannot connect to $dir/none.sock" --socket "$dir/none.sock" list
+STRONGSWAN_CONF=$dir/missing.conf expect 1 "cannot connect to /var/run/charon.elastic" list
+expect 0 "^elasticctl \(elastic-ipsec\) [0-9]+\.[0-9]+\.[0-9]+$" --version
 echo "all elasticctl CLI checks passed"

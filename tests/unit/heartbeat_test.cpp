@@ -308,6 +308,13 @@ TEST(HeartbeatMembership, DownAfterDThenQuorumTakeoverOnce) {
   EXPECT_EQ(s.count(0, Event::Takeover), 1u);
   EXPECT_EQ(s.count(1, Event::Takeover), 1u);
   EXPECT_TRUE(has(s.log[0], Event::Takeover, "sg3"));
+  // The takeover tells when sg3 was last heard (the daemon's takeover_detection_seconds): its
+  // prompt answer to sg1's last heartbeat before the crash, at least D before the declaration.
+  const auto takeover =
+      std::find_if(s.log[0].begin(), s.log[0].end(), [](const Event& e) { return e.kind == Event::Takeover; });
+  ASSERT_NE(takeover, s.log[0].end());
+  EXPECT_EQ(takeover->last_heard, crash - kIv + 200);
+  EXPECT_GE(takeover->declared_at - takeover->last_heard, s.m[0].d());
   EXPECT_EQ(s.m[0].live().size(), 2u);
   // Never acks a member it declared down; flags it instead.
   Packet hb = s.m[0].make_heartbeat(s.t, 999);

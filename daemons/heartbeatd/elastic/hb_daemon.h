@@ -15,6 +15,7 @@
 #include "elastic/control_client.h"
 #include "elastic/hb_config.h"
 #include "elastic/membership.h"
+#include "elastic/metrics_text.h"
 #include "elastic/notifier.h"
 #include "elastic/receiver.h"
 #include "elastic/status_server.h"
@@ -44,6 +45,10 @@ class HeartbeatDaemon {
   void receive();
   void arm_tick();
   void handle(const std::vector<Event>& events);
+  void send_takeover(const Event& e);
+  void traffic_metrics(metrics::Exposition& e) const;
+  void decision_metrics(metrics::Exposition& e) const;
+  void member_metrics(metrics::Exposition& e) const;
   void view_changed();
   std::string membership_body() const;
 
@@ -62,7 +67,9 @@ class HeartbeatDaemon {
   std::unique_ptr<SyncdLink> syncd_;
   Notifier notifier_;
   StatusServer status_;
-  uint64_t tx_ = 0, tx_errors_ = 0, takeovers_ = 0, fences_ = 0;
+  uint64_t tx_ = 0, tx_errors_ = 0, takeovers_ = 0, takeovers_failed_ = 0, fences_ = 0;
+  metrics::Histogram takeover_detection_{metrics::duration_buckets()};
+  metrics::Histogram takeover_duration_{metrics::duration_buckets()};
   std::map<std::string, uint64_t> events_;
   std::function<void(const std::string&)> on_change_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

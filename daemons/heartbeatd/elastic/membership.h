@@ -52,6 +52,7 @@ struct Event {
   std::string node;
   uint64_t epoch = 0;
   Micros declared_at = kNever;  // Takeover: when we declared it down
+  Micros last_heard = kNever;   // Takeover: its last heartbeat before that (kNever: none since our start)
 };
 const char* event_name(Event::Kind k);
 
@@ -105,6 +106,7 @@ class Membership {
     uint32_t downs = 0;  // how often we declared its current boot down
     bool declared_down = false;
     Micros declared_at = kNever;
+    Micros heard_before_down = kNever;  // last_heard when declared down (heartbeats may follow)
     bool takeover_done = false;
     Micros heard_while_down_since = kNever;
     // What it tells about us (only from entries for our current boot):

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "elastic/metrics_text.h"
 #include "elastic/read_buffer.h"
 #include "elastic/replica_table.h"
 #include "elastic/sync_frame.h"
@@ -54,6 +55,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   size_t pending() const { return pending_.size(); }
   uint64_t unacked() const { return next_seq_ - 1 - acked_; }
   const LinkStats& stats() const { return stats_; }
+  // From writing a batch of data frames until the peer acknowledged its last one: the time a
+  // replica takes to be applied on the peer, network and the peer's load included.
+  const metrics::Histogram& round_trip() const { return round_trip_; }
 
  private:
   void connect();
@@ -61,6 +65,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void resync();
   void pump();
   void read_acks();
+  void acked(uint64_t seq);
   bool append_frames(const std::string& vpn_id, std::string& out);
   void append_forgets();
   void wipe_sent();
@@ -84,6 +89,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   std::unordered_set<std::string> pending_;
   std::unordered_map<std::string, std::pair<Stamp, Stamp>> sent_;  // full, tail stamps sent
   uint64_t next_seq_ = 1, acked_ = 0;
+  // (last seq, write time) of each batch not yet acknowledged; at most kWindow of them.
+  std::deque<std::pair<uint64_t, std::chrono::steady_clock::time_point>> in_flight_;
+  metrics::Histogram round_trip_{metrics::duration_buckets()};
   std::string out_;
   ReadBuffer<4096> in_;
   FrameDecoder decoder_;

@@ -12,6 +12,7 @@
 
 #include "elastic/local_server.h"
 #include "elastic/membership.h"
+#include "elastic/metrics_text.h"
 #include "elastic/peer_link.h"
 #include "elastic/replica_table.h"
 #include "elastic/syncd_config.h"
@@ -74,6 +75,8 @@ class SyncDaemon {
   void accept_peers();
   void accept_local();
   void accept_metrics();
+  void node_metrics(metrics::Exposition& e) const;
+  void peer_metrics(metrics::Exposition& e, const std::string& name, const PeerLink& l) const;
   Result<void> open_local_socket();
   void schedule_gc();
   void refuse_origin(const std::string& from, const std::string& vpn_id, const std::string& origin);

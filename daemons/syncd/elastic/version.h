@@ -1,4 +1,4 @@
-// The project's version (CMake's PROJECT_VERSION), for the daemons' --version.
+// The project's version (CMake's PROJECT_VERSION), for the daemons' --version and build_info metric.
 #pragma once
 
 namespace elastic {

@@ -1,0 +1,37 @@
+#include "elastic/service.h"
+
+#include <systemd/sd-daemon.h>
+
+#include <chrono>
+
+namespace elastic {
+
+void WatchdogKeepalive::start() {
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+  half_usec_ = usec / 2;
+  tick();
+}
+
+void WatchdogKeepalive::tick() {
+  sd_notify(0, "WATCHDOG=1");
+  timer_.expires_after(std::chrono::microseconds(half_usec_));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+HangupIgnorer::HangupIgnorer(boost::asio::io_context& io, std::function<void(const std::string&)> log)
+    : hup_(io, SIGHUP), log_(std::move(log)) {
+  wait();
+}
+
+void HangupIgnorer::wait() {
+  hup_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log_("SIGHUP: reload is not supported, restart to apply a new configuration");
+    wait();
+  });
+}
+
+}  // namespace elastic
