@@ -410,7 +410,7 @@ static void run_request(private_elastic_control_t *this, chunk_t req, size_t len
 	}
 	if (from)
 	{
-		DBG1(DBG_CFG, "elastic: member %s runs '%.*s' here", from,
+		DBG2(DBG_CFG, "elastic: member %s runs '%.*s' here", from,
 			 (int)strcspn((char*)req.ptr, " "), req.ptr);
 	}
 	dispatch(this, (char*)req.ptr, body, a);

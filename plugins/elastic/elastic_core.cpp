@@ -1,5 +1,7 @@
 #include "elastic_core.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <cstring>
 #include <string>
 
@@ -13,6 +15,25 @@ extern "C" const char* elastic_core_version(void) {
 
 extern "C" int elastic_core_schema_version(void) {
   return elastic::v1::SCHEMA_VERSION_1;
+}
+
+namespace {
+
+// protobuf's log handler is a plain function pointer without user data, so the sink it forwards
+// to is kept here (set at the plugin's start, cleared at its stop).
+elastic_log_fn protobuf_sink = nullptr;
+
+void forward_protobuf_log(google::protobuf::LogLevel level, const char* file, int line, const std::string& msg) {
+  if (!protobuf_sink) return;
+  const std::string text = "elastic: protobuf (" + std::string(file) + ":" + std::to_string(line) + "): " + msg;
+  protobuf_sink(level >= google::protobuf::LOGLEVEL_WARNING ? 1 : 2, text.c_str());
+}
+
+}  // namespace
+
+extern "C" void elastic_core_set_log(elastic_log_fn log) {
+  protobuf_sink = log;
+  google::protobuf::SetLogHandler(log ? forward_protobuf_log : nullptr);
 }
 
 extern "C" char* elastic_parse_u64(const char* s, const char* what, uint64_t min, uint64_t max, uint64_t* out) {

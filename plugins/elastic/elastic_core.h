@@ -17,6 +17,16 @@ const char *elastic_core_version(void);
 /** Context schema version the plugin reads and writes. */
 int elastic_core_schema_version(void);
 
+/** A log sink of the C side: level 1 (operations) or 2 (details), one message without newline. */
+typedef void (*elastic_log_fn)(int level, const char *msg);
+
+/**
+ * Sends what the protobuf library logs (e.g. a malformed string field) to `log` instead of
+ * stderr, which is not charon's log; NULL restores protobuf's default. protobuf's handler is
+ * process-wide, so this is for the plugin's start and stop only.
+ */
+void elastic_core_set_log(elastic_log_fn log);
+
 /**
  * The project's one strict number parser (common/elastic/parse_number.h) for the C side:
  * decimal digits only, in min..max. NULL and *out set, or a malloc'ed error naming `what`.

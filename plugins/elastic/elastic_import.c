@@ -462,7 +462,7 @@ static bool reuse_passive(elastic_store_t *store, const char *vpn_id, const void
 	}
 	if (elastic_store_refresh_passive(store, held, data, len) >= 0)
 	{
-		DBG1(DBG_CFG, "elastic: VPN %s is already held here passive as IKE_SA %u: reused",
+		DBG2(DBG_CFG, "elastic: VPN %s is already held here passive as IKE_SA %u: reused",
 			 vpn_id, held);
 		*uid = held;
 		return TRUE;
@@ -499,7 +499,7 @@ char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const
 
 		if (held)
 		{
-			DBG1(DBG_CFG, "elastic: the final context of VPN %s replaces its passive copy %u",
+			DBG2(DBG_CFG, "elastic: the final context of VPN %s replaces its passive copy %u",
 				 vpn_id, held);
 			elastic_drop_local(store, held);
 		}
@@ -528,7 +528,7 @@ char *elastic_import(elastic_store_t *store, elastic_listener_t *listener, const
 		elastic_store_adopt(store, *uid, vpn_id, origin ?: "", epoch, version);
 		free(id);
 		free(origin);
-		DBG1(DBG_CFG, "elastic: imported VPN %s as passive IKE_SA %u", vpn_id, *uid);
+		DBG2(DBG_CFG, "elastic: imported VPN %s as passive IKE_SA %u", vpn_id, *uid);
 		if (active)
 		{
 			err = elastic_activate(store, listener, *uid, NULL, 0, margin);

@@ -30,9 +30,24 @@ METHOD(plugin_t, get_name, char*,
 	return "elastic";
 }
 
+/** The C++ core's messages (protobuf's) into charon's log, group CFG. */
+static void log_core(int level, const char *msg)
+{
+	if (level <= 1)
+	{
+		DBG1(DBG_CFG, "%s", msg);
+	}
+	else
+	{
+		DBG2(DBG_CFG, "%s", msg);
+	}
+}
+
 static bool start(private_elastic_plugin_t *this)
 {
 	elastic_config_t config;
+
+	elastic_core_set_log(log_core);
 
 	if (!elastic_config_load(&config))
 	{
@@ -75,6 +90,7 @@ static void stop(private_elastic_plugin_t *this)
 	this->control = NULL;
 	this->listener = NULL;
 	this->store = NULL;
+	elastic_core_set_log(NULL);
 }
 
 static bool plugin_cb(private_elastic_plugin_t *this, plugin_feature_t *feature,

@@ -65,7 +65,7 @@ static void on_replica(private_elastic_sync_t *this, const void *env, size_t len
 	if (uid && (kind == KIND_DELETE || kind == KIND_FORGET))
 	{
 		elastic_drop_local(this->store, uid);
-		DBG1(DBG_CFG, "elastic: VPN %s %s, passive copy dropped", vpn_id,
+		DBG2(DBG_CFG, "elastic: VPN %s %s, passive copy dropped", vpn_id,
 			 kind == KIND_DELETE ? "deleted on its owner" : "no longer replicated here (moved)");
 	}
 	else if (kind != KIND_DELETE && kind != KIND_FORGET)

@@ -45,6 +45,7 @@ charon_conf() {
 				path = $dir/charon.log
 				default = 1
 				ike = 2
+				cfg = 2
 				${CHARON_LOG_LEVELS:-}
 				time_format = %T
 				time_add_ms = yes

@@ -8,7 +8,10 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "elastic.pb.h"
 #include "elastic/context_codec.h"
 #include "elastic_core.h"
 #include "elastic_ctx.h"
@@ -289,6 +292,30 @@ TEST(PluginCWrappers, StrictParserAndMarginRule) {
   EXPECT_EQ(m, 402048u);
   CText wrap(elastic_margin_rule(UINT64_MAX, UINT64_MAX, 100, 100, 2, 0, &m));
   EXPECT_NE(wrap, nullptr);
+}
+
+// What protobuf logs (here: a string field that is not UTF-8) reaches the plugin's log sink, which
+// is charon's logger in the plugin, never stderr past it.
+std::vector<std::pair<int, std::string>> logged;
+void capture_log(int level, const char* msg) {
+  logged.emplace_back(level, msg);
+}
+
+TEST(PluginCore, ProtobufLogsGoToThePluginsSinkNotStderr) {
+  logged.clear();
+  elastic_core_set_log(capture_log);
+  v1::Envelope env;
+  env.set_vpn_id(std::string("sg1/\xff\xfe/1"));
+  testing::internal::CaptureStderr();
+  std::string bytes;
+  env.SerializeToString(&bytes);
+  const std::string err = testing::internal::GetCapturedStderr();
+  elastic_core_set_log(nullptr);
+  EXPECT_EQ(err, "");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].first, 1);
+  EXPECT_NE(logged[0].second.find("elastic: protobuf"), std::string::npos) << logged[0].second;
+  EXPECT_NE(logged[0].second.find("UTF-8"), std::string::npos) << logged[0].second;
 }
 
 }  // namespace
