@@ -3,7 +3,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include "elastic/hb_log.h"
+#include "elastic/log.h"
 
 namespace elastic::hb {
 
@@ -86,9 +86,10 @@ void ControlClient::fail(const std::string& why) {
   boost::system::error_code ignored;
   sock_->close(ignored);
   Item& item = queue_.front();
-  if (item.attempts == 1 || item.attempts % 20 == 0)
-    log_line("plugin socket " + path_ + ": '" + item.command + "' not delivered (" + why + "), retrying (attempt " +
-             std::to_string(item.attempts) + ")");
+  // The first and every 20th attempt; each one with debug.
+  const auto priority = item.attempts == 1 || item.attempts % 20 == 0 ? log::Priority::warning : log::Priority::debug;
+  log::write(priority, "plugin socket " + path_ + ": '" + item.command + "' not delivered (" + why +
+                           "), retrying (attempt " + std::to_string(item.attempts) + ")");
   retry_.expires_after(backoff_);
   backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(2000));
   retry_.async_wait([this, alive = alive_](boost::system::error_code ec) {

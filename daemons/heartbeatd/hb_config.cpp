@@ -22,7 +22,8 @@ namespace {
 constexpr const char* kSection = "elastic.heartbeat";
 const std::set<std::string> kKnownKeys = {"port",         "interval", "misses",
                                           "key",          "socket",   "plugin_socket",
-                                          "syncd_socket", "notify",   "allow_two_node_without_witness"};
+                                          "syncd_socket", "notify",   "allow_two_node_without_witness",
+                                          "loglevel"};
 
 // "FILE:LINE: key: what"; a key that is not set is reported at its closest enclosing section.
 Error bad(const sync::Settings& s, const std::string& key, const std::string& what) {
@@ -163,6 +164,10 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
   auto two = yes_no(s.get(key("allow_two_node_without_witness")));
   if (!two) return bad(s, key("allow_two_node_without_witness"), two.error().message);
   c.allow_two_node = *two;
+  const std::string level = s.get(key("loglevel"), "info");
+  auto priority = log::parse_priority(level);
+  if (!priority) return bad(s, key("loglevel"), "'" + level + "': expected " + log::kPriorityNames);
+  c.loglevel = *priority;
 
   size_t witnesses = 0;
   for (const auto& m : c.members) witnesses += m.witness;

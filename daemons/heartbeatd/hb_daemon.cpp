@@ -2,12 +2,13 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <limits>
 #include <set>
 
-#include "elastic/hb_log.h"
+#include "elastic/log.h"
 #include "elastic/version.h"
 
 namespace elastic::hb {
@@ -50,6 +51,33 @@ std::string fmt_weight(double w) {
   char b[32];
   std::snprintf(b, sizeof b, "%g", w);
   return b;
+}
+
+// A member lost, or this node fenced or stripped of its VPNs, needs an operator's eye; the rest
+// is the cluster doing its job (suspect comes and goes with a late heartbeat).
+log::Priority event_priority(Event::Kind k) {
+  switch (k) {
+    case Event::MemberDown:
+    case Event::Fence:
+    case Event::DropFenced:
+      return log::Priority::warning;
+    case Event::MemberSuspect:
+      return log::Priority::info;
+    default:
+      return log::Priority::notice;
+  }
+}
+
+// The plugin's answer on one line ("OK\nactivated 3\n" -> "OK activated 3").
+std::string one_line(const std::string& answer) {
+  std::string a = answer.substr(0, answer.find_last_not_of('\n') + 1);
+  std::replace(a.begin(), a.end(), '\n', ' ');
+  return a;
+}
+
+// A command the plugin refused leaves VPNs in the wrong state (not taken over, not fenced).
+log::Priority answer_priority(const std::string& answer) {
+  return answer.starts_with("OK") ? log::Priority::notice : log::Priority::err;
 }
 
 }  // namespace
@@ -103,11 +131,11 @@ Result<void> HeartbeatDaemon::start() {
       syncd_->start();
     }
   }
-  log_line("node " + cfg_.node + (cfg_.self_is_witness() ? " (witness)" : "") + ": heartbeats on " +
-           local.address().to_string() + ":" + std::to_string(cfg_.port) + " every " +
-           std::to_string(cfg_.interval.count()) + " ms, down after " +
-           std::to_string(cfg_.interval.count() * cfg_.misses) + " ms, quorum " + std::to_string(cfg_.quorum) + " of " +
-           std::to_string(cfg_.members.size()) + ", boot " + std::to_string(boot_));
+  log::notice("node " + cfg_.node + (cfg_.self_is_witness() ? " (witness)" : "") + ": heartbeats on " +
+              local.address().to_string() + ":" + std::to_string(cfg_.port) + " every " +
+              std::to_string(cfg_.interval.count()) + " ms, down after " +
+              std::to_string(cfg_.interval.count() * cfg_.misses) + " ms, quorum " + std::to_string(cfg_.quorum) +
+              " of " + std::to_string(cfg_.members.size()) + ", boot " + std::to_string(boot_));
   receive();
   send_timer_.expires_after(std::chrono::milliseconds(0));
   send_heartbeats();
@@ -170,12 +198,13 @@ void HeartbeatDaemon::receive() {
         }
         arm_tick();
       } else {
-        // Counted; logging every refusal would let a flood fill the journal.
+        // Counted; logging every refusal would let a flood fill the journal (only with debug).
         const auto& c = receiver_.counters();
         const uint64_t refused = c.forged + c.replayed + c.foreign + c.malformed;
-        if ((refused & (refused - 1)) == 0)
-          log_line("refused datagram from " + from_.address().to_string() + ": " + why + " (" +
-                   std::to_string(refused) + " refused so far)");
+        const auto priority = (refused & (refused - 1)) == 0 ? log::Priority::warning : log::Priority::debug;
+        if (log::enabled(priority))
+          log::write(priority, "refused datagram from " + from_.address().to_string() + ": " + why + " (" +
+                                   std::to_string(refused) + " refused so far)");
       }
     }
     receive();
@@ -209,7 +238,8 @@ void HeartbeatDaemon::handle(const std::vector<Event>& events) {
     on_change_("node " + cfg_.node + " " + state_name(membership_.self_state()) + ", " + membership_body());
   for (const auto& e : events) {
     ++events_[event_name(e.kind)];
-    log_line(std::string(event_name(e.kind)) + " " + e.node + " (epoch " + std::to_string(e.epoch) + ")");
+    log::write(event_priority(e.kind),
+               std::string(event_name(e.kind)) + " " + e.node + " (epoch " + std::to_string(e.epoch) + ")");
     notifier_.run(event_name(e.kind), e.node, e.epoch);
     switch (e.kind) {
       case Event::MemberDown:
@@ -229,8 +259,8 @@ void HeartbeatDaemon::handle(const std::vector<Event>& events) {
         const std::string cmd = event_name(e.kind);
         const Micros at = now();
         plugin_->send(cmd, [this, cmd, at](const std::string& answer) {
-          std::string a = answer.substr(0, answer.find_last_not_of('\n') + 1);
-          log_line("'" + cmd + "' answered '" + a + "' after " + std::to_string((now() - at) / 1000) + " ms");
+          log::write(answer_priority(answer), "'" + cmd + "' answered '" + one_line(answer) + "' after " +
+                                                  std::to_string((now() - at) / 1000) + " ms");
         });
         break;
       }
@@ -255,11 +285,8 @@ void HeartbeatDaemon::send_takeover(const Event& e) {
       takeover_duration_.observe(static_cast<double>(t - sent) / 1e6);
     else
       ++takeovers_failed_;
-    std::string a = answer.substr(0, answer.find_last_not_of('\n') + 1);
-    for (auto& c : a)
-      if (c == '\n') c = ' ';
-    log_line("'" + cmd + "' answered '" + a + "' " + std::to_string((t - declared) / 1000) +
-             " ms after the declaration");
+    log::write(answer_priority(answer), "'" + cmd + "' answered '" + one_line(answer) + "' " +
+                                            std::to_string((t - declared) / 1000) + " ms after the declaration");
   });
 }
 

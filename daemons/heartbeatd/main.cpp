@@ -10,7 +10,7 @@
 #include <string>
 
 #include "elastic/hb_daemon.h"
-#include "elastic/hb_log.h"
+#include "elastic/log.h"
 #include "elastic/service.h"
 #include "elastic/version.h"
 
@@ -40,6 +40,8 @@ WatchdogSec=, WATCHDOG keep-alives from its event loop.
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace log = elastic::log;
+  log::setup("elastic-heartbeatd");  // priority info until the configuration is read
   std::string path = "/etc/strongswan.d/elastic.conf";
   bool check = false;
   for (int i = 1; i < argc; ++i) {
@@ -52,19 +54,19 @@ int main(int argc, char** argv) {
       check = true;
     } else if ((!std::strcmp(argv[i], "--status") || !std::strcmp(argv[i], "--metrics")) && i + 1 < argc) {
       auto out = elastic::hb::query_status(argv[i + 1], argv[i] + 2);
-      if (!out) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", out.error().message.c_str()), 1;
+      if (!out) return log::fatal(out.error().message), 1;
       std::fputs(out->c_str(), stdout);
       return out->rfind("ERR", 0) == 0 ? 1 : 0;
     } else {
-      std::fprintf(stderr, "elastic-heartbeatd: unknown argument '%s' (see --help)\n", argv[i]);
-      return 2;
+      return log::fatal(std::string("unknown argument '") + argv[i] + "' (see --help)"), 2;
     }
   }
   auto settings = elastic::sync::Settings::load(path);
-  if (!settings) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", settings.error().message.c_str()), 1;
-  for (const auto& w : settings->warnings()) std::fprintf(stderr, "elastic-heartbeatd: warning: %s\n", w.c_str());
+  if (!settings) return log::fatal(settings.error().message), 1;
+  for (const auto& w : settings->warnings()) log::warning(w);
   auto cfg = elastic::hb::load_heartbeat_config(*settings);
-  if (!cfg) return std::fprintf(stderr, "elastic-heartbeatd: %s\n", cfg.error().message.c_str()), 1;
+  if (!cfg) return log::fatal(cfg.error().message), 1;
+  log::set_max(cfg->loglevel);
   if (check)
     return std::printf("%s: ok (node %s%s, %zu members, quorum %zu, interval %lld ms, down after %lld ms)\n",
                        path.c_str(), cfg->node.c_str(), cfg->self_is_witness() ? " (witness)" : "", cfg->members.size(),
@@ -75,8 +77,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   boost::asio::io_context io(1);
   elastic::hb::HeartbeatDaemon daemon(io, std::move(cfg.value()));
-  if (auto ok = daemon.start(); !ok)
-    return std::fprintf(stderr, "elastic-heartbeatd: %s\n", ok.error().message.c_str()), 1;
+  if (auto ok = daemon.start(); !ok) return log::fatal(ok.error().message), 1;
   daemon.on_change([](const std::string& summary) { sd_notifyf(0, "STATUS=%s", summary.c_str()); });
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) {
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
     daemon.stop();
     io.stop();
   });
-  elastic::HangupIgnorer hup(io, elastic::hb::log_line);
+  elastic::HangupIgnorer hup(io, [](const std::string& msg) { log::warning(msg); });
   elastic::WatchdogKeepalive watchdog(io);
   watchdog.start();
   sd_notifyf(0, "READY=1\nSTATUS=heartbeats for node %s", daemon.config().node.c_str());

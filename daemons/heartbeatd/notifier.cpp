@@ -9,7 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstring>
 
-#include "elastic/hb_log.h"
+#include "elastic/log.h"
 
 extern char** environ;
 
@@ -23,9 +23,9 @@ constexpr size_t kMaxRunning = 16;
 
 void log_exit(const std::string& what, int status) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  log_line("notify " + what + ": " +
-           (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                              : "killed by signal " + std::to_string(WTERMSIG(status))));
+  log::warning("notify " + what + ": " +
+               (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                  : "killed by signal " + std::to_string(WTERMSIG(status))));
 }
 
 // Fallback without pidfd: poll for the exit every 100 ms.
@@ -46,7 +46,7 @@ void Notifier::run(const std::string& event, const std::string& node, uint64_t e
   if (exe_.empty()) return;
   const std::string what = event + " " + node + " " + std::to_string(epoch);
   if (*running_ >= kMaxRunning)
-    return log_line("notify " + what + ": skipped, " + std::to_string(*running_) + " still running");
+    return log::warning("notify " + what + ": skipped, " + std::to_string(*running_) + " still running");
   std::string ep = std::to_string(epoch);
   char* argv[] = {const_cast<char*>(exe_.c_str()), const_cast<char*>(event.c_str()), const_cast<char*>(node.c_str()),
                   ep.data(), nullptr};
@@ -56,7 +56,8 @@ void Notifier::run(const std::string& event, const std::string& node, uint64_t e
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);  // not our sockets
   const int err = posix_spawn(&pid, exe_.c_str(), &fa, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (err) return log_line("notify " + exe_ + ": " + std::strerror(err));
+  // Most likely a bad elastic.heartbeat.notify (ENOENT, EACCES): every event will fail alike.
+  if (err) return log::err("notify " + exe_ + ": " + std::strerror(err));
   ++*running_;
   const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0) return poll_exit(io_, pid, what, running_);

@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "elastic/hb_log.h"
 #include "elastic/unix_io.h"
 
 namespace elastic::hb {

@@ -2,7 +2,7 @@
 
 #include <boost/asio/write.hpp>
 
-#include "elastic/hb_log.h"
+#include "elastic/log.h"
 #include "elastic/sync_frame.h"
 
 namespace elastic::hb {
@@ -44,7 +44,7 @@ void SyncdLink::connect() {
     connected_ = true;
     logged_ = false;
     backoff_ = std::chrono::milliseconds(100);
-    log_line("connected to syncd at " + path_);
+    log::notice("connected to syncd at " + path_);
     dirty_ = true;
     read();
     flush();
@@ -52,7 +52,9 @@ void SyncdLink::connect() {
 }
 
 void SyncdLink::retry_later(const std::string& why) {
-  if (!logged_) log_line("syncd socket " + path_ + ": " + why + " (retrying)");
+  // Once until it connects again (each retry with debug): syncd may simply not be up yet.
+  log::write(logged_ ? log::Priority::debug : log::Priority::warning,
+             "syncd socket " + path_ + ": " + why + " (retrying)");
   logged_ = true;
   connected_ = false;
   writing_ = false;

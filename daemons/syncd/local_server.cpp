@@ -2,9 +2,9 @@
 
 #include <boost/asio/write.hpp>
 
+#include "elastic/log.h"
 #include "elastic/secure.h"
 #include "elastic/sync_daemon.h"
-#include "elastic/sync_log.h"
 
 namespace elastic::sync {
 
@@ -22,10 +22,10 @@ void LocalSession::start() {
   read();
 }
 
-void LocalSession::close(const std::string& why) {
+void LocalSession::close(const std::string& why, log::Priority priority) {
   if (closed_) return;
   closed_ = true;
-  log_line("local client closed: " + why);
+  log::write(priority, "local client closed: " + why);
   boost::system::error_code ec;
   sock_.close(ec);
   secure_wipe(queued_);
@@ -83,7 +83,8 @@ void LocalSession::flush() {
 void LocalSession::read() {
   sock_.async_read_some(asio::buffer(in_.data(), in_.size()), [this, self = shared_from_this()](auto ec, size_t n) {
     if (closed_) return;
-    if (ec) return close(ec == asio::error::eof ? "disconnected" : ec.message());
+    if (ec == asio::error::eof) return close("disconnected", log::Priority::info);
+    if (ec) return close(ec.message());
     decoder_.feed(in_.data(), n);
     in_.wipe(n);
     uint64_t ack = 0;

@@ -8,9 +8,9 @@
 #include <cstring>
 #include <string>
 
+#include "elastic/log.h"
 #include "elastic/service.h"
 #include "elastic/sync_daemon.h"
-#include "elastic/sync_log.h"
 #include "elastic/version.h"
 
 namespace {
@@ -35,6 +35,8 @@ WATCHDOG keep-alives from its event loop.
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace log = elastic::log;
+  log::setup("elastic-syncd");  // priority info until the configuration is read
   std::string path = "/etc/strongswan.d/elastic.conf";
   bool check = false;
   for (int i = 1; i < argc; ++i) {
@@ -46,17 +48,17 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--check")) {
       check = true;
     } else {
-      std::fprintf(stderr, "elastic-syncd: unknown argument '%s' (see --help)\n", argv[i]);
-      return 2;
+      return log::fatal(std::string("unknown argument '") + argv[i] + "' (see --help)"), 2;
     }
   }
   auto settings = elastic::sync::Settings::load(path);
-  if (!settings) return std::fprintf(stderr, "elastic-syncd: %s\n", settings.error().message.c_str()), 1;
-  for (const auto& w : settings->warnings()) std::fprintf(stderr, "elastic-syncd: warning: %s\n", w.c_str());
+  if (!settings) return log::fatal(settings.error().message), 1;
+  for (const auto& w : settings->warnings()) log::warning(w);
   auto cfg = elastic::sync::load_syncd_config(*settings);
-  if (!cfg) return std::fprintf(stderr, "elastic-syncd: %s\n", cfg.error().message.c_str()), 1;
+  if (!cfg) return log::fatal(cfg.error().message), 1;
+  log::set_max(cfg->loglevel);
   if (auto files = elastic::sync::check_syncd_files(*settings, *cfg); !files)
-    return std::fprintf(stderr, "elastic-syncd: %s\n", files.error().message.c_str()), 1;
+    return log::fatal(files.error().message), 1;
   if (check) return std::printf("%s: ok (node %s, %zu peers)\n", path.c_str(), cfg->node.c_str(), cfg->peers.size()), 0;
 
   std::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up is an error value, not a signal
@@ -64,8 +66,8 @@ int main(int argc, char** argv) {
   elastic::sync::SyncDaemon daemon(io, std::move(cfg.value()));
   // Signals are caught before the sockets exist: a SIGHUP right after start must not kill it.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  elastic::HangupIgnorer hup(io, elastic::sync::log_line);
-  if (auto ok = daemon.start(); !ok) return std::fprintf(stderr, "elastic-syncd: %s\n", ok.error().message.c_str()), 1;
+  elastic::HangupIgnorer hup(io, [](const std::string& msg) { log::warning(msg); });
+  if (auto ok = daemon.start(); !ok) return log::fatal(ok.error().message), 1;
   signals.async_wait([&](auto, int) {
     sd_notify(0, "STOPPING=1");
     daemon.stop();

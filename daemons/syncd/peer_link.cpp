@@ -6,9 +6,9 @@
 #include <functional>
 
 #include "elastic/context_codec.h"
+#include "elastic/log.h"
 #include "elastic/secure.h"
 #include "elastic/sync_daemon.h"
-#include "elastic/sync_log.h"
 
 namespace elastic::sync {
 
@@ -90,7 +90,7 @@ void PeerLink::connect() {
         if (gen != generation_) return;
         if (ec) return fail("TLS handshake", ec);
         if (auto cn = peer_common_name(*stream_); cn != peer_.name) {
-          log_line("peer " + peer_.name + ": certificate is for '" + cn + "', refusing the link");
+          log::warning("peer " + peer_.name + ": certificate is for '" + cn + "', refusing the link");
           return fail("identity", asio::error::access_denied);
         }
         ready_ = true;
@@ -102,7 +102,7 @@ void PeerLink::connect() {
         wipe_sent();
         out_ += encode_frame(FrameType::Hello, daemon_.config().node);  // keeps the reserved capacity
         write_out([this] {
-          log_line("peer " + peer_.name + ": connected, resync of what it is alternate for");
+          log::notice("peer " + peer_.name + ": connected, resync of what it is alternate for");
           resync();
           read_acks();
         });
@@ -113,7 +113,9 @@ void PeerLink::connect() {
 
 void PeerLink::fail(const std::string& what, const boost::system::error_code& ec) {
   if (stopped_) return;
-  if (ready_ || stats_.errors % 50 == 0) log_line("peer " + peer_.name + ": " + what + ": " + ec.message());
+  // A lost link, and every 50th failed attempt while the peer stays away; each one with debug.
+  const auto priority = ready_ || stats_.errors % 50 == 0 ? log::Priority::warning : log::Priority::debug;
+  log::write(priority, "peer " + peer_.name + ": " + what + ": " + ec.message());
   ++stats_.errors;
   ++generation_;  // handlers and timers of this connection do nothing from now on
   deadline_.cancel();
@@ -148,7 +150,7 @@ void PeerLink::mark(const std::string& vpn_id) {
   if (!ready_) return;
   if (pending_.insert(vpn_id).second) order_.push_back(vpn_id);
   if (pending_.size() > daemon_.config().queue_limit && !behind_logged_) {
-    log_line("peer " + peer_.name + " is falling behind: " + std::to_string(pending_.size()) + " VPNs pending");
+    log::warning("peer " + peer_.name + " is falling behind: " + std::to_string(pending_.size()) + " VPNs pending");
     behind_logged_ = true;
   } else if (pending_.size() < daemon_.config().queue_limit / 2) {
     behind_logged_ = false;

@@ -2,9 +2,9 @@
 
 #include <boost/asio/write.hpp>
 
+#include "elastic/log.h"
 #include "elastic/secure.h"
 #include "elastic/sync_daemon.h"
-#include "elastic/sync_log.h"
 
 namespace elastic::sync {
 
@@ -55,10 +55,11 @@ void PeerSession::watch() {
   });
 }
 
-void PeerSession::close(const std::string& why) {
+void PeerSession::close(const std::string& why, log::Priority priority) {
   if (closed_) return;
   closed_ = true;
-  log_line("peer connection from " + remote_ + (peer_.empty() ? "" : " (" + peer_ + ")") + " closed: " + why);
+  log::write(priority,
+             "peer connection from " + remote_ + (peer_.empty() ? "" : " (" + peer_ + ")") + " closed: " + why);
   daemon_.count_error();
   timer_.cancel();
   boost::system::error_code ec;
@@ -109,7 +110,8 @@ bool PeerSession::handle(const Frame& f) {
 void PeerSession::read() {
   stream_->async_read_some(asio::buffer(in_.data(), in_.size()), [this, self = shared_from_this()](auto ec, size_t n) {
     if (closed_) return;
-    if (ec) return close(ec == asio::error::eof ? "peer closed" : ec.message());
+    if (ec == asio::error::eof) return close("peer closed", log::Priority::notice);
+    if (ec) return close(ec.message());
     decoder_.feed(in_.data(), n);
     in_.wipe(n);
     if (hello_) deadline_ = Clock::now() + daemon_.config().timeouts.idle;  // the watch waits anew

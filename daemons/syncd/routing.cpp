@@ -2,9 +2,9 @@
 // Request and Response frames between its local plugin and the peer links, so that a transfer
 // needs no shared filesystem and no SSH, only the cluster's authenticated TLS links. One hop:
 // a frame from a peer must come from its src member and be for this node.
+#include "elastic/log.h"
 #include "elastic/secure.h"
 #include "elastic/sync_daemon.h"
-#include "elastic/sync_log.h"
 
 namespace elastic::sync {
 
@@ -62,8 +62,8 @@ Result<void> SyncDaemon::route_from_peer(const std::string& peer, FrameType type
   if (!r) return r.error();
   if (r->src != peer || r->dst != cfg_.node) {
     if (++stats_.routed_refused <= 10)  // an authenticated but broken member: bounded log
-      log_line("refused a routed frame from peer " + peer + " (from '" + r->src + "' to '" + r->dst +
-               "'): members send only their own, to their direct peers");
+      log::warning("refused a routed frame from peer " + peer + " (from '" + r->src + "' to '" + r->dst +
+                   "'): members send only their own, to their direct peers");
     return {};
   }
   std::string frame = encode_frame(type, body);

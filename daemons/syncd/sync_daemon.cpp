@@ -11,23 +11,18 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
+#include "elastic/log.h"
 #include "elastic/parse_number.h"
 #include "elastic/peer_session.h"
 #include "elastic/secure.h"
-#include "elastic/sync_log.h"
 #include "elastic/version.h"
 
 namespace elastic::sync {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-
-void log_line(const std::string& msg) {
-  std::fprintf(stderr, "elastic-syncd: %s\n", msg.c_str());
-}
 
 SyncDaemon::SyncDaemon(asio::io_context& io, SyncdConfig cfg)
     : io_(io),
@@ -85,8 +80,8 @@ Result<void> SyncDaemon::start() {
     link->start();
   }
   schedule_gc();
-  log_line("node " + cfg_.node + " listening on " + cfg_.listen_host + ":" + std::to_string(cfg_.listen_port) +
-           ", local socket " + cfg_.socket + ", " + std::to_string(cfg_.peers.size()) + " peers");
+  log::notice("node " + cfg_.node + " listening on " + cfg_.listen_host + ":" + std::to_string(cfg_.listen_port) +
+              ", local socket " + cfg_.socket + ", " + std::to_string(cfg_.peers.size()) + " peers");
   return {};
 }
 
@@ -142,9 +137,9 @@ void SyncDaemon::accept_peers() {
       if (*tcp_slots_ >= cfg_.max_connections) {
         // Closed at once: idle connections must not exhaust descriptors (each has a timeout too).
         if (stats_.refused_connections++ % 100 == 0)
-          log_line("connection from " + who + " refused: " + std::to_string(cfg_.max_connections) +
-                   " connections open (elastic.syncd.max_connections); " + std::to_string(stats_.refused_connections) +
-                   " refused so far");
+          log::warning("connection from " + who + " refused: " + std::to_string(cfg_.max_connections) +
+                       " connections open (elastic.syncd.max_connections); " +
+                       std::to_string(stats_.refused_connections) + " refused so far");
         sock.close(e2);
       } else {
         auto stream = std::make_unique<TlsStream>(std::move(sock), server_tls_);
@@ -160,8 +155,8 @@ void SyncDaemon::accept_local() {
     if (ec == asio::error::operation_aborted) return;
     if (!ec && *local_slots_ >= cfg_.max_connections) {
       if (stats_.refused_connections++ % 100 == 0)
-        log_line("local client refused: " + std::to_string(cfg_.max_connections) +
-                 " local connections open (elastic.syncd.max_connections)");
+        log::warning("local client refused: " + std::to_string(cfg_.max_connections) +
+                     " local connections open (elastic.syncd.max_connections)");
       boost::system::error_code ignored;
       sock.close(ignored);
     } else if (!ec) {
@@ -240,16 +235,16 @@ Result<void> SyncDaemon::membership(std::string_view body) {
   if (!r) {
     ++stats_.views_refused;
     ++stats_.errors;
-    log_line("membership refused: " + r.error().message + "; keeping epoch " + std::to_string(old_epoch) + " live " +
-             view_.names());
+    log::warning("membership refused: " + r.error().message + "; keeping epoch " + std::to_string(old_epoch) +
+                 " live " + view_.names());
     return r.error();
   }
   if (!*r) {
-    log_line("membership: ignored a view not newer than epoch " + std::to_string(old_epoch));
+    log::info("membership: ignored a view not newer than epoch " + std::to_string(old_epoch));
     return {};
   }
   ++stats_.views;
-  log_line("membership epoch " + std::to_string(view_.epoch()) + " live " + view_.names());
+  log::notice("membership epoch " + std::to_string(view_.epoch()) + " live " + view_.names());
   mark_gained(old_view);
   return {};
 }
@@ -313,13 +308,13 @@ void SyncDaemon::refuse_origin(const std::string& from, const std::string& vpn_i
   if (refusals_logged_.size() > kMaxLogged) return;
   if (refusals_logged_.size() == kMaxLogged) {
     refusals_logged_.emplace("", "");
-    log_line("refused envelopes: more than " + std::to_string(kMaxLogged) +
-             " logged, further ones are only counted (refused_origin)");
+    log::warning("refused envelopes: more than " + std::to_string(kMaxLogged) +
+                 " logged, further ones are only counted (refused_origin)");
     return;
   }
   if (refusals_logged_.emplace(from, vpn_id).second)
-    log_line("refused envelope from " + from + " for VPN '" + vpn_id + "': its origin is '" + origin +
-             "' (a member may only publish its own VPNs)");
+    log::warning("refused envelope from " + from + " for VPN '" + vpn_id + "': its origin is '" + origin +
+                 "' (a member may only publish its own VPNs)");
 }
 
 Result<Applied> SyncDaemon::receive(const std::string& peer, std::string_view bytes) {

@@ -56,14 +56,22 @@ Result<void> check_known_keys(const Settings& s) {
   if (auto ok = s.check_keys("elastic.cluster", {"replicas"}, {"members"}); !ok) return ok;
   for (const auto& name : s.sections(kMembers))
     if (auto ok = s.check_keys(kMembers + "." + name, {"address", "weight", "witness"}, {}); !ok) return ok;
-  if (auto ok = s.check_keys(
-          "elastic.syncd",
-          {"listen", "socket", "metrics", "queue_limit", "max_connections", "local_backlog_bytes", "tombstone_ttl_s"},
-          {"tls", "timeouts"});
+  if (auto ok = s.check_keys("elastic.syncd",
+                             {"listen", "socket", "metrics", "queue_limit", "max_connections", "local_backlog_bytes",
+                              "tombstone_ttl_s", "loglevel"},
+                             {"tls", "timeouts"});
       !ok)
     return ok;
   if (auto ok = s.check_keys("elastic.syncd.tls", {"ca", "cert", "key"}, {}); !ok) return ok;
   return s.check_keys("elastic.syncd.timeouts", {"handshake_ms", "hello_ms", "idle_ms"}, {});
+}
+
+// syslog's names, as journalctl -p takes them; unset (or cleared): info.
+Result<log::Priority> loglevel(const Settings& s, const std::string& key) {
+  const std::string v = s.get(key, "info");
+  auto p = log::parse_priority(v);
+  if (!p) return s.error(key, "'" + v + "': expected " + log::kPriorityNames);
+  return *p;
 }
 
 // A file the daemon will read: it must open for reading now (errno text otherwise).
@@ -143,6 +151,9 @@ Result<SyncdConfig> load_syncd_config(const Settings& s) {
   auto ttl = number(s, "elastic.syncd.tombstone_ttl_s", 600, 1, 30 * 86400);
   if (!ttl) return ttl.error();
   c.tombstone_ttl = std::chrono::seconds(*ttl);
+  auto level = loglevel(s, "elastic.syncd.loglevel");
+  if (!level) return level.error();
+  c.loglevel = *level;
   const std::string t = "elastic.syncd.timeouts.";
   auto handshake = number(s, t + "handshake_ms", 5000, 100, 600000);
   if (!handshake) return handshake.error();

@@ -2,6 +2,7 @@
 #include "elastic_envelope.h"
 #include "elastic_core.h"
 #include "elastic_import.h"
+#include "elastic_stats.h"
 #include "elastic_sync.h"
 #include "elastic_takeover.h"
 
@@ -32,6 +33,7 @@ struct private_elastic_control_t {
 	elastic_listener_t *listener;
 	stream_service_t *service;
 	elastic_sync_t *sync;
+	elastic_stats_t *stats;	/**< requests answered and their durations (metrics) */
 	uint64_t margin;
 	char *steer;
 	gid_t group;		/**< also allowed besides root and charon's user, or -1 */
@@ -396,6 +398,20 @@ static bool remote_allowed(const char *line)
 
 /** Runs the request (line, newline, body) of len bytes in req, which has room for a NUL after
  * them; from: the member that sent it (only a transfer's steps), NULL for a local client. */
+/** dispatch(), recorded for the metrics by its first word. */
+static void timed_dispatch(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a)
+{
+	char cmd[16] = "";
+	timeval_t start, end;
+
+	snprintf(cmd, sizeof(cmd), "%.*s", (int)strcspn(line, " "), line);
+	time_monotonic(&start);
+	dispatch(this, line, body, a);
+	time_monotonic(&end);
+	elastic_stats_request(this->stats, cmd, a->error != NULL,
+						  (end.tv_sec - start.tv_sec) + (end.tv_usec - start.tv_usec) / 1e6);
+}
+
 static void run_request(private_elastic_control_t *this, chunk_t req, size_t len,
 						const char *from, answer_t *a)
 {
@@ -413,7 +429,13 @@ static void run_request(private_elastic_control_t *this, chunk_t req, size_t len
 		DBG2(DBG_CFG, "elastic: member %s runs '%.*s' here", from,
 			 (int)strcspn((char*)req.ptr, " "), req.ptr);
 	}
-	dispatch(this, (char*)req.ptr, body, a);
+	if (streq((char*)req.ptr, "metrics"))
+	{	/* without the ops lock: a scrape never waits for a takeover in progress */
+		a->payload = (unsigned char*)elastic_stats_text(this->stats, this->store, VERSION);
+		a->len = strlen((char*)a->payload);
+		return;
+	}
+	timed_dispatch(this, (char*)req.ptr, body, a);
 }
 
 METHOD(elastic_control_t, execute_remote, chunk_t,
@@ -510,6 +532,7 @@ METHOD(elastic_control_t, destroy, void,
 	private_elastic_control_t *this)
 {
 	DESTROY_IF(this->service);
+	elastic_stats_destroy(this->stats);
 	free(this->steer);
 	free(this);
 }
@@ -571,6 +594,7 @@ elastic_control_t *elastic_control_create(elastic_store_t *store, elastic_listen
 		.margin = config->margin,
 		.steer = strdupnull(config->steer),
 		.group = (gid_t)-1,
+		.stats = elastic_stats_create(),
 	);
 	if (!clear_path(path))
 	{

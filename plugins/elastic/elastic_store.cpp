@@ -122,6 +122,8 @@ struct elastic_store_t {
   // moved, i.e. when a VPN's SAs may have changed (snapshot, rekey, import, removal).
   std::unordered_map<std::string, std::pair<uint32_t, bool>> sa_index;
   uint64_t gen = 0, index_gen = ~uint64_t{0};
+  uint64_t counter_reports = 0;  // merged into owned VPNs, and when the last one was (metrics)
+  std::chrono::system_clock::time_point last_report{};
   void reindex() {
     if (index_gen == gen) return;
     sa_index.clear();
@@ -470,6 +472,15 @@ uint64_t elastic_store_epoch(elastic_store_t* s, uint32_t ike_uid) {
   return it == s->vpns.end() ? 0 : it->second.epoch;
 }
 
+void elastic_store_stats(elastic_store_t* s, elastic_store_stats_t* out) {
+  std::lock_guard lock(s->mu);
+  *out = {};
+  for (const auto& [uid, e] : s->vpns)
+    if (e.role >= 0 && e.role < 3) ++out->roles[e.role];
+  out->counter_reports = s->counter_reports;
+  if (s->counter_reports) out->last_report = std::chrono::duration<double>(s->last_report.time_since_epoch()).count();
+}
+
 int elastic_store_role(elastic_store_t* s, uint32_t ike_uid) {
   std::lock_guard lock(s->mu);
   auto it = s->vpns.find(ike_uid);
@@ -695,6 +706,8 @@ uint32_t store_counter_event(elastic_store_t* s, const xfrm::AeInfo& ev) {
   if (it == s->vpns.end() || it->second.role != ELASTIC_ROLE_ACTIVE) return 0;
   v1::ReplayState got;
   to_proto(ev.replay, got);
+  ++s->counter_reports;
+  s->last_report = std::chrono::system_clock::now();
   for (auto& c : *it->second.ctx.mutable_ike_sa()->mutable_child_sas()) {
     if (outbound && c.spi_out() == ev.id.spi) merge_out(*c.mutable_replay_out(), got);
     if (!outbound && c.spi_in() == ev.id.spi) merge_in(*c.mutable_replay_in(), got);

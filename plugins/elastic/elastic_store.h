@@ -104,6 +104,15 @@ uint32_t elastic_store_find_vpn(elastic_store_t *store, const char *vpn_id);
 /** One line per VPN for `elasticctl list` (malloc'ed, no key material). */
 char *elastic_store_list(elastic_store_t *store);
 
+/** For the metrics: what the store holds and how fresh its counters are. */
+typedef struct {
+	size_t roles[3];			/**< VPNs by elastic_role_t */
+	uint64_t counter_reports;	/**< kernel counter reports merged into owned VPNs */
+	double last_report;			/**< Unix time of the last one, 0 if none */
+} elastic_store_stats_t;
+
+void elastic_store_stats(elastic_store_t *store, elastic_store_stats_t *stats);
+
 #ifdef __cplusplus
 }
 #endif

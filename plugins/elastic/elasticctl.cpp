@@ -1,6 +1,5 @@
 // elasticctl: swanctl-style CLI for the elastic plugin's control socket.
 #include <fcntl.h>
-#include <google/protobuf/text_format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "elastic/settings.h"
 #include "elastic/unix_io.h"
 #include "elasticctl_call.h"
+#include "elasticctl_format.h"
 #include "elasticctl_move.h"
 
 namespace {
@@ -39,7 +39,7 @@ and never to a terminal. With --node NODE, list, export, release, import, activa
 on cluster member NODE instead, through this charon and elastic-syncd's authenticated links.
 
 commands:
-  list                                   VPNs held here: versions, message IDs, role, counters
+  list [--json]                          VPNs held here: versions, message IDs, role, counters
   export  --ike NAME|--ike-id N [--out FILE]
                                          write the VPN's context (with its current counters)
   import  --mode passive|active [--margin N] FILE|-
@@ -73,8 +73,13 @@ commands:
                                          placement (weighted rendezvous hashing) ranks first
   steer --ike NAME|--ike-id N            run this gateway's steering hook for the VPN (move its
                                          traffic here)
-  inspect FILE|-                         decode a context and print it without key material
-  sync-status [--syncd-socket PATH]      the local elastic-syncd: contexts held, digest, and per
+  metrics                                the plugin's metrics in Prometheus text format (VPNs by
+                                         role, requests with their durations, counter reports)
+  inspect [--json] FILE|-                decode a context and print it without key material:
+                                         addresses, algorithm names (as swanctl shows them), SPIs
+                                         in hex, traffic selectors, message IDs, sequence numbers
+  sync-status [--syncd-socket PATH] [--json]
+                                         the local elastic-syncd: contexts held, digest, and per
                                          peer: connected, pending VPNs, unacknowledged frames
                                          (default socket /run/elastic/syncd.sock)
   takeover --node NAME --live NAME=W,... take over the passive VPNs of failed gateway NAME for
@@ -82,6 +87,9 @@ commands:
                                          elastic-heartbeatd does on its own); prints the count
   fence | unfence | drop-fenced          block outbound traffic of every VPN owned here (lease
                                          lost) / resume it / forget fenced VPNs (taken over)
+
+--json prints one line of JSON for scripts (list, sync-status, inspect, transfer, drain, rebalance;
+the fields are described in the plugin documentation, docs/plugin.md).
 
 Every call gives up after 5 s without progress (a hung charon or syncd is an error, not a wait),
 15 s for a call to another member.
@@ -108,6 +116,12 @@ std::string socket_path(const Args& a) {
   }
   if (s.rfind("unix://", 0) == 0) s = s.substr(7);
   return s;
+}
+
+// The value as JSON (--json) or as text.
+int print(const Args& a, const Value& v) {
+  std::fputs((a.flag("--json") ? to_json(v) : to_text(v)).c_str(), stdout);
+  return 0;
 }
 
 // Writes key material: to a new file with mode 0600, or to stdout unless that is a terminal.
@@ -146,16 +160,14 @@ int cmd_inspect(const Args& a) {
   auto env = elastic::decode_envelope(data);
   elastic::secure_wipe(data);
   if (!env) return fail(env.error().message);
-  elastic::wipe_keys(*env);  // printed without key material
-  std::string text;
-  google::protobuf::TextFormat::PrintToString(*env, &text);
-  std::fputs(text.c_str(), stdout);
-  return 0;
+  elastic::wipe_keys(*env);  // inspect_value never reads the keys: wiped all the same
+  return print(a, inspect_value(*env));
 }
 
 int cmd_sync_status(const Args& a) {
   std::string text, err;
   if (!syncd_status(a.get("--syncd-socket", "/run/elastic/syncd.sock"), text, err)) return fail(err);
+  if (a.flag("--json")) return print(a, sync_status_value(text));
   std::fputs(text.c_str(), stdout);
   return 0;
 }
@@ -167,6 +179,7 @@ int run(const Args& a) {
   if (a.cmd == "list") {
     auto r = here.call("list");
     if (!r.ok) return fail(r.payload);
+    if (a.flag("--json")) return print(a, list_value(r.payload));
     std::fputs(r.payload.c_str(), stdout);
     return 0;
   }
@@ -223,7 +236,7 @@ int run(const Args& a) {
     std::fputs(r.payload.c_str(), stdout);
     return 0;
   }
-  if (a.cmd == "fence" || a.cmd == "unfence" || a.cmd == "drop-fenced") {
+  if (a.cmd == "fence" || a.cmd == "unfence" || a.cmd == "drop-fenced" || a.cmd == "metrics") {
     auto r = call(sock, a.cmd);
     if (!r.ok) return fail(r.payload);
     std::fputs(r.payload.c_str(), stdout);
@@ -239,7 +252,7 @@ int run(const Args& a) {
 
 // The options each command takes (--socket: all of them).
 const std::map<std::string, std::vector<std::string>> kOptions = {
-    {"list", {}},
+    {"list", {"--json"}},
     {"export", {"--ike", "--ike-id", "--out"}},
     {"release", {"--ike", "--ike-id", "--out"}},
     {"import", {"--mode", "--margin"}},
@@ -247,13 +260,14 @@ const std::map<std::string, std::vector<std::string>> kOptions = {
     {"transfer", {"--ike", "--ike-id", "--to", "--from", "--steer", "--margin", "--json"}},
     {"drain", {"--syncd-socket", "--rate", "--margin", "--json", "--dry-run"}},
     {"rebalance", {"--syncd-socket", "--rate", "--margin", "--json", "--dry-run"}},
-    {"inspect", {}},
-    {"sync-status", {"--syncd-socket"}},
+    {"inspect", {"--json"}},
+    {"sync-status", {"--syncd-socket", "--json"}},
     {"takeover", {"--node", "--live"}},
     {"steer", {"--ike", "--ike-id"}},
     {"fence", {}},
     {"unfence", {}},
     {"drop-fenced", {}},
+    {"metrics", {}},
 };
 
 // Options without a value.
@@ -270,7 +284,8 @@ int check_options(const Args& a) {
   given.insert(given.end(), a.flags.begin(), a.flags.end());
   for (const auto& opt : given) {
     if (opt == "--socket") continue;
-    if (opt == "--node") {
+    // takeover's --node names the failed gateway, not a member to run on
+    if (opt == "--node" && a.cmd != "takeover") {
       if (!kRemote.count(a.cmd)) return usage_error(a.cmd + " cannot run on another member (--node)");
       continue;
     }

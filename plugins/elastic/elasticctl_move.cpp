@@ -15,6 +15,7 @@
 #include "elastic/placement.h"
 #include "elastic/secure.h"
 #include "elastic/unix_io.h"
+#include "elasticctl_value.h"
 
 namespace elastic::ctl {
 namespace {
@@ -23,15 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) out += c;
-  }
-  return out;
 }
 
 // A VPN as the plugin's `list` shows it.

@@ -30,7 +30,8 @@ elastic {
   heartbeat { port = $port
               key = $d/hb.key
               socket = $d/hb.sock
-              plugin_socket = $d/plugin.sock }
+              plugin_socket = $d/plugin.sock
+              loglevel = warning }
 }
 CONF
 "$(dirname "$0")/../tools/notify_listen.py" "$d/notify.sock" "$d/notify.log" 1.5 &
@@ -51,3 +52,8 @@ n=$(grep -c "^WATCHDOG=1" "$d/notify.log" || true)
 # 1.5 s at one keep-alive per 100 ms (half of 200 ms), minus start-up
 [ "$n" -ge 8 ] || { echo "FAIL: $n WATCHDOG=1 in 1.5 s with WatchdogSec=200ms"; cat "$d/notify.log"; exit 1; }
 echo "ok: READY=1, then $n WATCHDOG=1 in 1.5 s with a 200 ms watchdog (half-period keep-alives); SIGHUP logged, not fatal"
+# loglevel = warning, stderr not the journal: "NAME: LEVEL: " lines, the notice at start dropped.
+grep -q "^elastic-heartbeatd: warning: SIGHUP: reload is not supported" "$d/hbd.log" ||
+	{ echo "FAIL: no 'warning:' SIGHUP line: $(cat "$d/hbd.log")"; exit 1; }
+if grep -q "heartbeats on" "$d/hbd.log"; then echo "FAIL: the start line (notice) passed loglevel = warning"; exit 1; fi
+echo "ok: loglevel = warning: the SIGHUP warning logged as 'elastic-heartbeatd: warning: ...', the start notice dropped"

@@ -19,7 +19,8 @@ has() {
 }
 has strongswan-elastic /usr/lib/ipsec/plugins/libstrongswan-elastic.so /usr/sbin/elasticctl \
 	/etc/strongswan.d/charon/elastic.conf /usr/share/man/man8/elasticctl.8.gz \
-	/usr/share/doc/strongswan-elastic/operations.md.gz /usr/share/doc/strongswan-elastic/examples/swanctl-cluster.conf
+	/usr/share/doc/strongswan-elastic/operations.md.gz /usr/share/doc/strongswan-elastic/examples/swanctl-cluster.conf \
+	/usr/share/bash-completion/completions/elasticctl
 has elastic-syncd /usr/sbin/elastic-syncd /lib/systemd/system/elastic-syncd.service /etc/strongswan.d/elastic.conf \
 	/usr/share/man/man8/elastic-syncd.8.gz
 has elastic-heartbeatd /usr/sbin/elastic-heartbeatd /lib/systemd/system/elastic-heartbeatd.service \

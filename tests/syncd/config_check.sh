@@ -82,6 +82,15 @@ bad elastic.cluster.members.sg3.address "port '70000' is out of range 1..65535" 
 bad elastic.syncd.metrics "'localhost' is not an IP address" 's/metrics = 127.0.0.1:9641/metrics = localhost:9641 # HERE/'
 bad elastic.syncd.metrics "expected IP:PORT" 's/metrics = 127.0.0.1:9641/metrics = 9641 # HERE/'
 bad elastic.syncd.listen "'any' is not an IP address" 's/^\(    queue_limit = 1000\)/\1\n    listen = any:7400 # HERE/'
+bad elastic.syncd.loglevel "'verbose': expected err, warning, notice, info or debug" \
+	's/^\(    queue_limit = 1000\)/\1\n    loglevel = verbose # HERE/'
+bad elastic.syncd.loglevel "'INFO': expected err, warning, notice, info or debug" \
+	's/^\(    queue_limit = 1000\)/\1\n    loglevel = INFO # HERE/'
+for level in err warning notice info debug; do
+	conf "s/^\(    queue_limit = 1000\)/\1\n    loglevel = $level/"
+	out=$("$SYNCD" --check --config "$d/t.conf" 2>&1) || fail "loglevel = $level was refused: $out"
+done
+pass "elastic.syncd.loglevel: err, warning, notice, info and debug pass"
 # what the daemon will open: the TLS files (errno text kept), the socket path
 bad elastic.syncd.tls.key "cannot read $d/nowhere.key: No such file or directory" "s#key = $d/sg1.key }#key = $d/nowhere.key } \# HERE#"
 bad elastic.syncd.tls.key "cannot read $d: Is a directory" "s#key = $d/sg1.key }#key = $d } \# HERE#"
@@ -127,6 +136,11 @@ hb_bad elastic.cluster.members.sg2 "member listed twice" \
 	's/^\(      sg3 { address = 127.0.0.3:7400 }\)/\1\n      sg2 { address = 127.0.0.4:7400 } # HERE/'
 hb_bad elastic.heartbeat.port "expected 1..65535" 's#heartbeat { key = .*#&\n    port = -1 } \# HERE#; s#\(heartbeat { key = [^ ]*\) }#\1#'
 hb_bad elastic.heartbeat.interval "is not a duration" 's#heartbeat { key = .*#&\n    interval = 1e2 } \# HERE#; s#\(heartbeat { key = [^ ]*\) }#\1#'
+hb_bad elastic.heartbeat.loglevel "'3': expected err, warning, notice, info or debug" \
+	's#heartbeat { key = .*#&\n    loglevel = 3 } \# HERE#; s#\(heartbeat { key = [^ ]*\) }#\1#'
+conf 's#heartbeat { key = .*#&\n    loglevel = debug }#; s#\(heartbeat { key = [^ ]*\) }#\1#'
+out=$("$HBD" --check --config "$d/t.conf" 2>&1) || fail "heartbeatd refused loglevel = debug: $out"
+pass "elastic.heartbeat.loglevel = debug passes"
 
 for b in "$SYNCD" "$HBD"; do
 	out=$("$b" --version) || fail "$b --version failed"

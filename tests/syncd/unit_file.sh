@@ -25,7 +25,11 @@ syncd_conf "$d" sg1 $((30000 + ($$ + 17) % 20000)) 1 sg1
 "$(dirname "$0")/../tools/notify_listen.py" "$d/notify.sock" "$d/notify.log" 1.5 &
 listener=$!
 for i in $(seq 100); do [ -S "$d/notify.sock" ] && break; sleep 0.01; done
-NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=200000 "$SYNCD" --config "$d/sg1.conf" >"$d/syncd.log" 2>&1 &
+# Its stderr as systemd's journal stream: JOURNAL_STREAM names the file (device:inode), so every
+# line starts with an sd-daemon priority prefix.
+: >"$d/syncd.log"
+NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=200000 JOURNAL_STREAM=$(stat -c %d:%i "$d/syncd.log") \
+	"$SYNCD" --config "$d/sg1.conf" >>"$d/syncd.log" 2>&1 &
 pid=$!
 sleep 0.5
 kill -HUP $pid
@@ -39,3 +43,8 @@ n=$(grep -c "^WATCHDOG=1" "$d/notify.log" || true)
 # 1.5 s at one keep-alive per 100 ms (half of 200 ms), minus start-up
 [ "$n" -ge 8 ] || fail "$n WATCHDOG=1 in 1.5 s with WatchdogSec=200ms: $(cat "$d/notify.log")"
 pass "READY=1, then $n WATCHDOG=1 in 1.5 s with a 200 ms watchdog; SIGHUP logged, not fatal"
+grep -q "^<5>elastic-syncd: node sg1 listening on " "$d/syncd.log" || fail "no <5> (notice) start line: $(cat "$d/syncd.log")"
+grep -q "^<4>elastic-syncd: SIGHUP: reload is not supported" "$d/syncd.log" ||
+	fail "no <4> (warning) SIGHUP line: $(cat "$d/syncd.log")"
+if grep -qv "^<[3-7]>elastic-syncd: " "$d/syncd.log"; then fail "a line without a priority prefix: $(cat "$d/syncd.log")"; fi
+pass "stderr as the journal (JOURNAL_STREAM): <5> start line, <4> SIGHUP, every line prefixed"

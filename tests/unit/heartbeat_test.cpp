@@ -159,8 +159,10 @@ struct ConfDir {
 
 TEST(HeartbeatConfig, ValidConfig) {
   ConfDir d;
-  auto c = d.load(d.conf("    interval = 1s\n    misses = 4\n    port = 7555\n"));
+  EXPECT_EQ(d.load(d.conf(""))->loglevel, elastic::log::Priority::info);
+  auto c = d.load(d.conf("    interval = 1s\n    misses = 4\n    port = 7555\n    loglevel = warning\n"));
   ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->loglevel, elastic::log::Priority::warning);
   EXPECT_EQ(c->interval.count(), 1000);
   EXPECT_EQ(c->misses, 4);
   EXPECT_EQ(c->port, 7555);
@@ -185,6 +187,10 @@ TEST(HeartbeatConfig, ErrorsNameFileLineAndKey) {
             f + "13: elastic.heartbeat.interval: 'abc' is not a duration (e.g. 20ms, 1s)");
   EXPECT_EQ(d.error(d.conf("\n    misses = 1\n")),
             f + "14: elastic.heartbeat.misses: '1': expected a number from 2 to 1000");
+  EXPECT_EQ(d.error(d.conf("    loglevel = verbose\n")),
+            f + "13: elastic.heartbeat.loglevel: 'verbose': expected err, warning, notice, info or debug");
+  EXPECT_EQ(d.error(d.conf("\n    loglevel = Info\n")),
+            f + "14: elastic.heartbeat.loglevel: 'Info': expected err, warning, notice, info or debug");
   d.key(std::string(40, 'k'), 0644);
   EXPECT_EQ(d.error(d.conf("")), f + "12: elastic.heartbeat.key: key file " + d.dir +
                                      "/hb.key has mode 0644: it must be readable by its owner only (chmod 600 or 400)");

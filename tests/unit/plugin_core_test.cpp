@@ -17,6 +17,7 @@
 #include "elastic_ctx.h"
 #include "elastic_ctx.hpp"
 #include "elastic_envelope.h"
+#include "elastic_stats.h"
 #include "elastic_store.h"
 #include "elastic_store.hpp"
 #include "elastic_store_ha.h"
@@ -316,6 +317,33 @@ TEST(PluginCore, ProtobufLogsGoToThePluginsSinkNotStderr) {
   EXPECT_EQ(logged[0].first, 1);
   EXPECT_NE(logged[0].second.find("elastic: protobuf"), std::string::npos) << logged[0].second;
   EXPECT_NE(logged[0].second.find("UTF-8"), std::string::npos) << logged[0].second;
+}
+
+// The plugin's metrics: VPNs by role from the store, requests by command with their durations, and
+// the kernel counter reports (none yet: timestamp 0), in the exposition format.
+TEST_F(StoreFixture, MetricsCountVpnsByRoleAndRequestsByCommand) {
+  hold(ELASTIC_ROLE_PASSIVE);
+  elastic_stats_t* stats = elastic_stats_create();
+  elastic_stats_request(stats, "activate", false, 0.012);
+  elastic_stats_request(stats, "activate", true, 0.5);
+  elastic_stats_request(stats, "bogus-command-from-a-client", false, 0.001);
+  CText text(elastic_stats_text(stats, store, "5.9.8"));
+  elastic_stats_destroy(stats);
+  const std::string t = text.get();
+  EXPECT_NE(t.find(std::string("elastic_plugin_build_info{version=\"") + elastic_core_version() +
+                   "\",strongswan=\"5.9.8\"} 1\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("elastic_plugin_vpns{role=\"active\"} 0\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("elastic_plugin_vpns{role=\"passive\"} 1\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("elastic_plugin_requests_total{command=\"activate\",result=\"ok\"} 1\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("elastic_plugin_requests_total{command=\"activate\",result=\"error\"} 1\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("elastic_plugin_requests_total{command=\"other\",result=\"ok\"} 1\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("bogus"), std::string::npos) << "client input must not become a label: " << t;
+  EXPECT_NE(t.find("elastic_plugin_request_duration_seconds_count{command=\"activate\"} 2\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("elastic_plugin_last_counter_report_timestamp_seconds 0\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("# TYPE elastic_plugin_requests_total counter"), t.rfind("# TYPE elastic_plugin_requests_total"))
+      << "one TYPE line per family: " << t;
 }
 
 }  // namespace

@@ -134,6 +134,26 @@ TEST(SyncdConfig, ErrorsNameTheKey) {
   EXPECT_EQ(ok->listen_port, 1);
 }
 
+TEST(SyncdConfig, LogLevelIsOneOfTheSyslogNames) {
+  // elastic.syncd.loglevel is written on line 6.
+  auto cfg = [](const std::string& level) {
+    return load_syncd_config(
+        *Settings::parse("elastic { node = a\n cluster { members { a { address = 1.2.3.4:1 } } }\n syncd { tls { ca = "
+                         "c\n cert = d\n key "
+                         "= e }\n loglevel = " +
+                         level + "\n } }"));
+  };
+  for (const char* bad : {"verbose", "INFO", "6", "warn"})
+    EXPECT_EQ(cfg(bad).error().message, std::string("config:6: elastic.syncd.loglevel: '") + bad +
+                                            "': expected err, warning, notice, info or debug");
+  auto ok = cfg("debug");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->loglevel, log::Priority::debug);
+  ok = cfg("");  // cleared: the default
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->loglevel, log::Priority::info);
+}
+
 TEST(Placement, DeterministicAndSpreadsAFailedNodesVpns) {
   std::vector<Member> four{{"sg1", 1}, {"sg2", 1}, {"sg3", 1}, {"sg4", 1}};
   EXPECT_EQ(alternates("sg1/5", "sg1", four, 1), alternates("sg1/5", "sg1", four, 1));

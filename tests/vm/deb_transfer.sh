@@ -69,3 +69,14 @@ for child in gcm cbc; do
 	swanctl_in eu --terminate --ike sg >/dev/null
 	expect_eq "clean delete: no SAs left on sg1" "$(ip -n sg1 xfrm state | grep -c '^src' || true)" 0
 done
+
+echo "=== the plugin's metrics (elasticctl metrics, for node_exporter's textfile collector)"
+m=$(ctl sg2 metrics)
+printf '%s\n' "$m" >"$CHARON_RUN/sg2.prom"
+python3 "$ELASTIC_REPO/tests/tools/check_exposition.py" --prefix elastic_plugin_ "$CHARON_RUN/sg2.prom" ||
+	fail "sg2's metrics are not valid exposition text"
+# sg2 was the target of two transfers (activate) and the source of two (release)
+expect_match "sg2 answered two activations" "$m" 'elastic_plugin_requests_total\{command="activate",result="ok"\} 2'
+expect_match "sg2 answered two releases" "$m" 'elastic_plugin_requests_total\{command="release",result="ok"\} 2'
+expect_match "their durations" "$m" 'elastic_plugin_request_duration_seconds_count\{command="activate"\} 2'
+expect_match "sg2 holds no VPN now" "$m" 'elastic_plugin_vpns\{role="active"\} 0'

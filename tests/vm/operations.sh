@@ -102,6 +102,7 @@ for h in $HOSTS; do
 done
 cleanup() {
 	local rc=$? h
+	set +e # a unit killed by the drill has no process left to kill
 	for h in $HOSTS; do
 		for u in strongswan elastic-heartbeatd elastic-syncd; do
 			[ -f "/run/nodes/$h/fake-systemd/$u.pid" ] && kill -9 "$(cat "/run/nodes/$h/fake-systemd/$u.pid")" 2>/dev/null
@@ -112,7 +113,8 @@ cleanup() {
 		done
 		[ "$rc" -ne 0 ] && [ -f "/run/nodes/$h/charon.log" ] && { echo "--- $h charon" >&2; tail -n 25 "/run/nodes/$h/charon.log" >&2; }
 	done
-	charon_cleanup eu
+	(exit "$rc")
+	charon_cleanup eu # shows the EU's log if the test failed ($?)
 	return "$rc"
 }
 trap cleanup EXIT
@@ -160,6 +162,8 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 expect_match "sg1's heartbeatd: sg2 and w1 ready" "$(guide_status sg1)" 'member sg2 state ready'
+expect_match "the plugin's metrics (guide, section 5)" "$(cat "$OPS/out-5-sg1")" 'elastic_plugin_vpns\{role="active"\} 0'
+expect_match "heartbeatd's metrics (guide, section 5)" "$(cat "$OPS/out-5-sg1")" 'elastic_heartbeatd_member_up\{member="sg2"\}'
 
 echo "=== an EU connects to the cluster IP (routed to sg1)"
 charon_start eu eu

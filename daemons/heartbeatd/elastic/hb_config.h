@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "elastic/log.h"
 #include "elastic/result.h"
 #include "elastic/settings.h"
 
@@ -32,6 +33,7 @@ struct HeartbeatConfig {
   std::string syncd_socket;  // empty: no syncd link
   std::string notify;        // executable run on every change, empty: none
   bool allow_two_node = false;
+  log::Priority loglevel = log::Priority::info;  // messages less severe than this are dropped
   size_t quorum = 0;  // majority of all voting members (1 with allow_two_node_without_witness)
 
   HeartbeatConfig() = default;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "elastic/connection_slot.h"
+#include "elastic/log.h"
 #include "elastic/read_buffer.h"
 #include "elastic/sync_frame.h"
 
@@ -37,7 +38,8 @@ class LocalSession : public std::enable_shared_from_this<LocalSession> {
   // Queues a frame unless the client is too far behind (then it is closed).
   void send_bounded(const std::string& frame);
   void flush();
-  void close(const std::string& why);
+  // Logged as a warning (refused input, too slow, a socket error) unless the client hung up: info.
+  void close(const std::string& why, log::Priority priority = log::Priority::warning);
 
   SyncDaemon& daemon_;
   ConnectionSlot slot_;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "elastic/connection_slot.h"
+#include "elastic/log.h"
 #include "elastic/read_buffer.h"
 #include "elastic/sync_frame.h"
 #include "elastic/tls.h"
@@ -32,7 +33,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession> {
   void read();
   bool handle(const Frame& f);
   void ack();
-  void close(const std::string& why);
+  // Logged as a warning (refused, broken, timed out) unless the peer hung up: notice.
+  void close(const std::string& why, log::Priority priority = log::Priority::warning);
   // Closes the connection with `why` unless something pushes the deadline on first.
   void arm(std::chrono::milliseconds within, std::string why);
   void watch();

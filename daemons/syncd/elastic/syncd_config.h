@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "elastic/log.h"
 #include "elastic/placement.h"
 #include "elastic/settings.h"
 
@@ -32,6 +33,8 @@ struct SyncdConfig {
   size_t max_connections = 64;              // concurrent inbound connections (peer TLS and local, each)
   size_t local_backlog_bytes = 64u << 20;   // bytes queued for a slow local subscriber before it is closed
   std::chrono::seconds tombstone_ttl{600};  // deleted VPNs are forgotten after this long
+  // Messages less severe than this are dropped (elastic.syncd.loglevel).
+  log::Priority loglevel = log::Priority::info;
   struct Timeouts {
     std::chrono::milliseconds handshake{5000};  // TCP accept/connect to the end of the TLS handshake
     std::chrono::milliseconds hello{5000};      // end of the handshake to the peer's Hello
