@@ -21,15 +21,15 @@ void WatchdogKeepalive::tick() {
   });
 }
 
-HangupIgnorer::HangupIgnorer(boost::asio::io_context& io, std::function<void(const std::string&)> log)
-    : hup_(io, SIGHUP), log_(std::move(log)) {
+HangupHandler::HangupHandler(boost::asio::io_context& io, std::function<void()> reload)
+    : hup_(io, SIGHUP), reload_(std::move(reload)) {
   wait();
 }
 
-void HangupIgnorer::wait() {
+void HangupHandler::wait() {
   hup_.async_wait([this](const boost::system::error_code& ec, int) {
     if (ec) return;
-    log_("SIGHUP: reload is not supported, restart to apply a new configuration");
+    reload_();
     wait();
   });
 }

@@ -32,8 +32,8 @@ Configuration: the `elastic { }` section in strongswan.conf syntax (default file
   --version          print the version and exit
   -h, --help         this text
 
-Signals: SIGTERM/SIGINT stop it; SIGHUP is logged and ignored (no reload: restart to apply a new
-configuration). With systemd (Type=notify) it reports READY, STATUS and, with
+Signals: SIGTERM/SIGINT stop it; SIGHUP (systemctl reload) reads the configuration again and
+applies its log level (other settings need a restart); an invalid file changes nothing. With systemd (Type=notify) it reports READY, STATUS and, with
 WatchdogSec=, WATCHDOG keep-alives from its event loop.
 )";
 
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     daemon.stop();
     io.stop();
   });
-  elastic::HangupIgnorer hup(io, [](const std::string& msg) { log::warning(msg); });
+  elastic::HangupHandler hup(io, [&path] { elastic::reload_log_level(path, elastic::hb::load_heartbeat_config); });
   elastic::WatchdogKeepalive watchdog(io);
   watchdog.start();
   sd_notifyf(0, "READY=1\nSTATUS=heartbeats for node %s", daemon.config().node.c_str());

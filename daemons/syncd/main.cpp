@@ -27,8 +27,8 @@ local plugin. Configuration: the `elastic { }` section in strongswan.conf syntax
   --version       print the version and exit
   -h, --help      this text
 
-Signals: SIGTERM/SIGINT stop it; SIGHUP is logged and ignored (no reload: restart to apply a new
-configuration). With systemd (Type=notify) it reports READY, STATUS and, with WatchdogSec=,
+Signals: SIGTERM/SIGINT stop it; SIGHUP (systemctl reload) reads the configuration again and
+applies its log level (other settings need a restart); an invalid file changes nothing. With systemd (Type=notify) it reports READY, STATUS and, with WatchdogSec=,
 WATCHDOG keep-alives from its event loop.
 )";
 
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   elastic::sync::SyncDaemon daemon(io, std::move(cfg.value()));
   // Signals are caught before the sockets exist: a SIGHUP right after start must not kill it.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  elastic::HangupIgnorer hup(io, [](const std::string& msg) { log::warning(msg); });
+  elastic::HangupHandler hup(io, [&path] { elastic::reload_log_level(path, elastic::sync::load_syncd_config); });
   if (auto ok = daemon.start(); !ok) return log::fatal(ok.error().message), 1;
   signals.async_wait([&](auto, int) {
     sd_notify(0, "STOPPING=1");

@@ -32,19 +32,25 @@ NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=200000 JOURNAL_STREAM=$(stat -c %d:%i
 	"$SYNCD" --config "$d/sg1.conf" >>"$d/syncd.log" 2>&1 &
 pid=$!
 sleep 0.5
+# systemctl reload: a new log level applies; then a broken file changes nothing.
+SYNCD_EXTRA="loglevel = debug" syncd_conf "$d" sg1 $((30000 + ($$ + 17) % 20000)) 1 sg1
+kill -HUP $pid
+sleep 0.3
+SYNCD_EXTRA="loglevel = loud" syncd_conf "$d" sg1 $((30000 + ($$ + 17) % 20000)) 1 sg1
 kill -HUP $pid
 wait $listener
 kill -0 $pid 2>/dev/null || fail "the daemon died on SIGHUP: $(cat "$d/syncd.log")"
-grep -q "SIGHUP: reload is not supported" "$d/syncd.log" || fail "SIGHUP not logged: $(cat "$d/syncd.log")"
 kill -TERM $pid
 wait $pid || fail "the daemon did not exit cleanly on SIGTERM: $(cat "$d/syncd.log")"
 grep -q "READY=1" "$d/notify.log" || fail "no READY=1: $(cat "$d/notify.log")"
 n=$(grep -c "^WATCHDOG=1" "$d/notify.log" || true)
 # 1.5 s at one keep-alive per 100 ms (half of 200 ms), minus start-up
 [ "$n" -ge 8 ] || fail "$n WATCHDOG=1 in 1.5 s with WatchdogSec=200ms: $(cat "$d/notify.log")"
-pass "READY=1, then $n WATCHDOG=1 in 1.5 s with a 200 ms watchdog; SIGHUP logged, not fatal"
+pass "READY=1, then $n WATCHDOG=1 in 1.5 s with a 200 ms watchdog; alive after two SIGHUPs"
 grep -q "^<5>elastic-syncd: node sg1 listening on " "$d/syncd.log" || fail "no <5> (notice) start line: $(cat "$d/syncd.log")"
-grep -q "^<4>elastic-syncd: SIGHUP: reload is not supported" "$d/syncd.log" ||
-	fail "no <4> (warning) SIGHUP line: $(cat "$d/syncd.log")"
+grep -q "^<5>elastic-syncd: SIGHUP: log level debug; other settings take effect at the next restart" "$d/syncd.log" ||
+	fail "no <5> (notice) reload line: $(cat "$d/syncd.log")"
+grep -q "^<4>elastic-syncd: SIGHUP: configuration not reloaded: .*elastic.syncd.loglevel" "$d/syncd.log" ||
+	fail "no <4> (warning) line for the broken file: $(cat "$d/syncd.log")"
 if grep -qv "^<[3-7]>elastic-syncd: " "$d/syncd.log"; then fail "a line without a priority prefix: $(cat "$d/syncd.log")"; fi
-pass "stderr as the journal (JOURNAL_STREAM): <5> start line, <4> SIGHUP, every line prefixed"
+pass "stderr as the journal (JOURNAL_STREAM): <5> start and reload lines, <4> for a broken file on reload, every line prefixed"
