@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   boost::asio::io_context io(1);
   elastic::hb::HeartbeatDaemon daemon(io, std::move(cfg.value()));
+  // Signals are caught before the sockets exist: a SIGHUP right after start must not kill it.
+  elastic::HangupHandler hup(io, [&path] { elastic::reload_log_level(path, elastic::hb::load_heartbeat_config); });
   if (auto ok = daemon.start(); !ok) return log::fatal(ok.error().message), 1;
   daemon.on_change([](const std::string& summary) { sd_notifyf(0, "STATUS=%s", summary.c_str()); });
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -85,7 +87,6 @@ int main(int argc, char** argv) {
     daemon.stop();
     io.stop();
   });
-  elastic::HangupHandler hup(io, [&path] { elastic::reload_log_level(path, elastic::hb::load_heartbeat_config); });
   elastic::WatchdogKeepalive watchdog(io);
   watchdog.start();
   sd_notifyf(0, "READY=1\nSTATUS=heartbeats for node %s", daemon.config().node.c_str());

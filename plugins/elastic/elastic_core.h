@@ -22,8 +22,8 @@ typedef void (*elastic_log_fn)(int level, const char *msg);
 
 /**
  * Sends what the protobuf library logs (e.g. a malformed string field) to `log` instead of
- * stderr, which is not charon's log; NULL restores protobuf's default. protobuf's handler is
- * process-wide, so this is for the plugin's start and stop only.
+ * stderr, which is not charon's log; NULL puts back the handler that was there before.
+ * protobuf's handler is process-wide, so this is for the plugin's start and stop only.
  */
 void elastic_core_set_log(elastic_log_fn log);
 

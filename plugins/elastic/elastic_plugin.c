@@ -47,13 +47,12 @@ static bool start(private_elastic_plugin_t *this)
 {
 	elastic_config_t config;
 
-	elastic_core_set_log(log_core);
-
 	if (!elastic_config_load(&config))
 	{
 		DBG1(DBG_CFG, "elastic: plugin not started, fix the settings above");
 		return FALSE;
 	}
+	elastic_core_set_log(log_core);
 	this->store = elastic_store_create(config.node);
 	this->listener = elastic_listener_create(this->store);
 	charon->bus->add_listener(charon->bus, &this->listener->listener);

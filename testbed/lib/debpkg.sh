@@ -15,8 +15,14 @@ debpkg_build() {
 	debswan_prepare
 	# What the package tests use: systemd-analyze, and Debian's charon for the VM test.
 	apt_ensure systemd charon-systemd libstrongswan-standard-plugins
-	# The tracked files plus uncommitted changes (a working tree is built as it is).
-	key=$(cd "$ELASTIC_REPO" && { git ls-files -s; git diff; } | sha256sum | cut -c1-16)
+	# The tracked files, uncommitted changes and new files (a working tree is built as it is), and
+	# the strongswan source revision built against.
+	key=$(cd "$ELASTIC_REPO" && {
+		git ls-files -s
+		git diff
+		git ls-files -z --others --exclude-standard | xargs -0 -r sha256sum
+		cat "$DEBSWAN_DIR/source-version"
+	} | sha256sum | cut -c1-16)
 	[ "$(cat "$DEBPKG_DIR/.key" 2>/dev/null)" = "$key" ] && return 0
 	rm -rf "$DEBPKG_DIR" && mkdir -p "$DEBPKG_DIR"
 	src=$DEBPKG_DIR/elastic-ipsec-$(debpkg_version)

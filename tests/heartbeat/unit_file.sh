@@ -42,7 +42,8 @@ listener=$!
 for i in $(seq 100); do [ -S "$d/notify.sock" ] && break; sleep 0.01; done
 NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=200000 "$hbd" --config "$d/elastic.conf" >"$d/hbd.log" 2>&1 &
 pid=$!
-sleep 0.5
+# SIGHUP once the daemon is up (READY=1), as systemctl reload would be
+for i in $(seq 100); do grep -q READY=1 "$d/notify.log" 2>/dev/null && break; sleep 0.01; done
 # systemctl reload (SIGHUP): the new log level applies (notice now passes); a broken file changes
 # nothing and is logged.
 hb_conf notice

@@ -19,9 +19,10 @@ has() {
 }
 has strongswan-elastic /usr/lib/ipsec/plugins/libstrongswan-elastic.so /usr/sbin/elasticctl \
 	/etc/strongswan.d/charon/elastic.conf /usr/share/man/man8/elasticctl.8.gz \
-	/usr/share/doc/strongswan-elastic/operations.md.gz /usr/share/doc/strongswan-elastic/examples/swanctl-cluster.conf \
+	/usr/share/doc/strongswan-elastic/operations.md /usr/share/doc/strongswan-elastic/examples/swanctl-cluster.conf \
 	/usr/share/bash-completion/completions/elasticctl
 has elastic-syncd /usr/sbin/elastic-syncd /lib/systemd/system/elastic-syncd.service /etc/strongswan.d/elastic.conf \
+	/usr/share/doc/elastic-syncd/syncd.md \
 	/usr/share/man/man8/elastic-syncd.8.gz
 has elastic-heartbeatd /usr/sbin/elastic-heartbeatd /lib/systemd/system/elastic-heartbeatd.service \
 	/usr/share/man/man8/elastic-heartbeatd.8.gz
@@ -45,12 +46,19 @@ grep -q 'NEEDED.*\[libcharon.so.0\]' <<<"$dyn" || fail "the plugin does not link
 if grep -Eq 'RPATH|RUNPATH' <<<"$dyn"; then fail "the plugin has an rpath: $(grep -E 'RPATH|RUNPATH' <<<"$dyn")"; fi
 pass "the plugin exports only elastic_plugin_create, links libcharon.so.0, no rpath"
 
-# The configuration files parse with the daemons' reader and keep every setting commented.
-for f in "$x/etc/strongswan.d/charon/elastic.conf"; do
-	active=$(grep -Ev '^\s*(#|$)' "$f" | grep -Ev '^\s*(\w+ \{|\}|load = yes)\s*$' || true)
-	[ -z "$active" ] || fail "$(basename "$f"): settings other than load = yes are active: $active"
+# The configuration files keep every setting commented (as strongSwan's own); the cluster's parses
+# with the daemons' reader, which then asks for what only the operator can set.
+active=$(grep -Ev '^\s*(#|$)' "$x/etc/strongswan.d/charon/elastic.conf" | grep -Ev '^\s*(\w+ \{|\}|load = yes)\s*$' || true)
+[ -z "$active" ] || fail "the plugin's elastic.conf: settings other than load = yes are active: $active"
+pass "the plugin's elastic.conf sets only load = yes"
+dpkg-deb -x "$(deb elastic-syncd)" "$x"
+dpkg-deb -x "$(deb elastic-heartbeatd)" "$x"
+for d in syncd heartbeatd; do
+	said=$("$x/usr/sbin/elastic-$d" --check --config "$x/etc/strongswan.d/elastic.conf" 2>&1) &&
+		fail "elastic-$d --check accepted the unconfigured file"
+	grep -q "elastic.conf:[0-9]*: elastic.node: is not set" <<<"$said" || fail "elastic-$d --check said: $said"
 done
-pass "the plugin's elastic.conf sets only load = yes (defaults commented, as strongSwan's own)"
+pass "the packaged elastic.conf parses; both daemons' --check ask for elastic.node first"
 
 out=$(lintian --tag-display-limit 0 -I "$dir"/*.changes 2>&1 | grep -v '^running with root privileges' || true)
 [ -z "$out" ] || fail "lintian: $out"

@@ -31,7 +31,8 @@ for i in $(seq 100); do [ -S "$d/notify.sock" ] && break; sleep 0.01; done
 NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=200000 JOURNAL_STREAM=$(stat -c %d:%i "$d/syncd.log") \
 	"$SYNCD" --config "$d/sg1.conf" >>"$d/syncd.log" 2>&1 &
 pid=$!
-sleep 0.5
+# SIGHUP once the daemon is up (READY=1), as systemctl reload would be
+for i in $(seq 100); do grep -q READY=1 "$d/notify.log" 2>/dev/null && break; sleep 0.01; done
 # systemctl reload: a new log level applies; then a broken file changes nothing.
 SYNCD_EXTRA="loglevel = debug" syncd_conf "$d" sg1 $((30000 + ($$ + 17) % 20000)) 1 sg1
 kill -HUP $pid

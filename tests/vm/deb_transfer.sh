@@ -18,7 +18,7 @@ for p in strongswan-elastic elastic-syncd elastic-heartbeatd elastic-xfrm; do
 	expect_eq "package $p" "$(dpkg-query -W -f='${Status}' $p)" "install ok installed"
 done
 expect_match "system user elastic created by elastic-syncd's postinst" "$(getent passwd elastic)" '^elastic:x:[0-9]+:[0-9]+:'
-expect_eq "/etc/elastic owned by elastic, mode 750" "$(stat -c '%U %a' /etc/elastic)" "elastic 750"
+expect_eq "/etc/elastic: owner, group, mode" "$(stat -c '%U %G %a' /etc/elastic)" "root elastic 750"
 expect_eq "conffiles" "$(dpkg-query -W -f='${Conffiles}\n' strongswan-elastic elastic-syncd | awk 'NF { print $1 }' | sort | tr '\n' ' ')" \
 	"/etc/strongswan.d/charon/elastic.conf /etc/strongswan.d/elastic.conf "
 expect_eq "the plugin in Debian's plugin directory, owned by its package" \
@@ -43,7 +43,7 @@ eu_inits() { grep -c 'initiating IKE_SA' "$CHARON_RUN/eu/charon.log" || true; }
 
 # transfer FROM TO: move the EU's VPN while a 50/s stream runs; check what the EU saw.
 transfer() {
-	local from=$1 to=$2 spis inits seqerr stats
+	local from=$1 to=$2 spis inits seqerr stats out
 	spis=$(eu_ike_spis) inits=$(eu_inits) seqerr=$(xfrm_stat eu XfrmInStateSeqError)
 	stream_start "$CHARON_RUN/stream.out" 3
 	sleep 1
@@ -55,7 +55,8 @@ transfer() {
 	expect_eq "EU started no new IKE_SA" "$(eu_inits)" "$inits"
 	expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
 	expect_match "$to holds the VPN, active" "$(ctl "$to" list)" '^rw: ike-id [0-9]+, .*active'
-	expect_eq "$from holds no VPN any more" "$(ctl "$from" list)" ""
+	out=$(ctl "$from" list) || fail "elasticctl list on $from failed: $out"
+	expect_eq "$from holds no VPN any more" "$out" ""
 	expect_match "traffic through $to" "$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)" ' 0% packet loss'
 }
 

@@ -191,7 +191,8 @@ eu_same() {
 echo "=== 6. Transfer"
 guide 6
 vpn_on sg2 active
-expect_eq "sg1 holds it passive afterwards or not at all" "$(hctl sg1 list | grep -c ' active' || true)" 0
+out=$(hctl sg1 list) || fail "elasticctl list on sg1 failed: $out"
+expect_eq "sg1 holds it passive afterwards or not at all" "$(grep -c ' active' <<<"$out" || true)" 0
 eu_ping "EU traffic through sg2"
 eu_same
 
