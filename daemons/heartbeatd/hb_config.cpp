@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "elastic/log_config.h"
 #include "elastic/parse_number.h"
 #include "elastic/placement.h"
 #include "elastic/secure.h"
@@ -164,10 +165,9 @@ Result<HeartbeatConfig> load_heartbeat_config(const sync::Settings& s) {
   auto two = yes_no(s.get(key("allow_two_node_without_witness")));
   if (!two) return bad(s, key("allow_two_node_without_witness"), two.error().message);
   c.allow_two_node = *two;
-  const std::string level = s.get(key("loglevel"), "info");
-  auto priority = log::parse_priority(level);
-  if (!priority) return bad(s, key("loglevel"), "'" + level + "': expected " + log::kPriorityNames);
-  c.loglevel = *priority;
+  auto level = log::configured_level(s, key("loglevel"));
+  if (!level) return level.error();
+  c.loglevel = *level;
 
   size_t witnesses = 0;
   for (const auto& m : c.members) witnesses += m.witness;

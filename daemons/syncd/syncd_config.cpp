@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "elastic/log_config.h"
 #include "elastic/parse_number.h"
 #include "elastic/tls.h"
 
@@ -64,14 +65,6 @@ Result<void> check_known_keys(const Settings& s) {
     return ok;
   if (auto ok = s.check_keys("elastic.syncd.tls", {"ca", "cert", "key"}, {}); !ok) return ok;
   return s.check_keys("elastic.syncd.timeouts", {"handshake_ms", "hello_ms", "idle_ms"}, {});
-}
-
-// syslog's names, as journalctl -p takes them; unset (or cleared): info.
-Result<log::Priority> loglevel(const Settings& s, const std::string& key) {
-  const std::string v = s.get(key, "info");
-  auto p = log::parse_priority(v);
-  if (!p) return s.error(key, "'" + v + "': expected " + log::kPriorityNames);
-  return *p;
 }
 
 // A file the daemon will read: it must open for reading now (errno text otherwise).
@@ -151,7 +144,7 @@ Result<SyncdConfig> load_syncd_config(const Settings& s) {
   auto ttl = number(s, "elastic.syncd.tombstone_ttl_s", 600, 1, 30 * 86400);
   if (!ttl) return ttl.error();
   c.tombstone_ttl = std::chrono::seconds(*ttl);
-  auto level = loglevel(s, "elastic.syncd.loglevel");
+  auto level = log::configured_level(s, "elastic.syncd.loglevel");
   if (!level) return level.error();
   c.loglevel = *level;
   const std::string t = "elastic.syncd.timeouts.";
