@@ -20,6 +20,17 @@ cluster_start() {
 	for n in $TOPOLOGY_EUS; do swanctl_load $n "$(swanctl_conf_cluster_eu $n)"; done
 }
 
+# eu_ike_spis [EU [SWANCTL_ARGS...]]: "SPI_I SPI_R" of each IKE_SA the EU (default eu) has
+# established: a moved VPN keeps them.
+eu_ike_spis() {
+	local e=${1:-eu}
+	[ $# -gt 0 ] && shift
+	swanctl_in "$e" --list-sas "$@" | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'
+}
+
+# eu_inits [EU]: how many IKE_SAs the EU has initiated (a moved VPN must not make it start one).
+eu_inits() { grep -c 'initiating IKE_SA' "$CHARON_RUN/${1:-eu}/charon.log" || true; }
+
 # ctl NODE ARGS...: elasticctl (ELASTICCTL, default the build's) against NODE's charon.
 ctl() {
 	local n=$1

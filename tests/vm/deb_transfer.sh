@@ -38,8 +38,6 @@ for n in sg1 sg2; do
 	expect_match "$n's charon loaded the packaged plugin" "$(charon_log $n)" 'loaded plugins: .* elastic'
 done
 
-eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
-eu_inits() { grep -c 'initiating IKE_SA' "$CHARON_RUN/eu/charon.log" || true; }
 
 # transfer FROM TO: move the EU's VPN while a 50/s stream runs; check what the EU saw.
 transfer() {

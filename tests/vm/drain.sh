@@ -29,7 +29,7 @@ vpn_roles
 once || fail "$EUS VPNs should each be active once"
 expect_eq "sg1 owns every VPN (the front router sends new EUs there)" "$(actives | awk '$2 == "sg1"' | wc -l)" $EUS
 seqerr() { for e in $TOPOLOGY_EUS; do xfrm_stat $e XfrmInStateSeqError; done | paste -sd+ | bc; }
-spis() { for e in $TOPOLOGY_EUS; do swanctl_in $e --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; done; }
+spis() { for e in $TOPOLOGY_EUS; do eu_ike_spis $e; done; }
 seq0=$(seqerr) spis0=$(spis)
 sctl() { ctl "$1" --syncd-socket "$CHARON_RUN/$1/syncd.sock" "${@:2}"; }
 

@@ -16,7 +16,6 @@ pass "sg1, sg2 and the witness w1 see each other ready"
 for n in $TOPOLOGY_SGS; do swanctl_load $n "$(swanctl_conf_cluster_sg | sed 's/dpd_delay = 2s/dpd_delay = 300s/')"; done
 ip netns exec rb "$PROBE" echo 10.2.0.1 7777 &
 
-eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
 swanctl_in eu --initiate --ike sg --child gcm >/dev/null
 for i in $(seq 300); do [ "$(ha_role sg2)" = passive ] && break; sleep 0.02; done
 expect_eq "the VPN is held passive on its alternate sg2" "$(ha_role sg2)" passive

@@ -18,7 +18,7 @@ swanctl_in eu --initiate --ike sg --child gcm >/dev/null
 for i in $(seq 300); do [ "$(ha_role sg2)" = passive ] && break; sleep 0.02; done
 expect_eq "the VPN is owned by sg1 and held passive by sg2" "$(ha_role sg1)/$(ha_role sg2)" active/passive
 seqerr=$(xfrm_stat eu XfrmInStateSeqError)
-spis=$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')
+spis=$(eu_ike_spis)
 ip netns exec eu ping -n -q -i 0.02 -c 100000 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1 &
 ping_pid=$!
 
@@ -86,5 +86,5 @@ expect_eq "one owner: sg2 active, sg1 dropped its fenced copy and holds the VPN 
 kill $ping_pid 2>/dev/null || true
 out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 expect_match "service resumed" "$out" ' 0% packet loss'
-expect_eq "EU IKE_SA unchanged" "$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis"
+expect_eq "EU IKE_SA unchanged" "$(eu_ike_spis)" "$spis"
 expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"

@@ -38,7 +38,7 @@ expect_eq "EU 5's VPN is owned by sg2" "$(vpn_roles | awk '$3 == "active" && $2 
 before=$(vpn_roles)
 seqerr=0
 for e in $TOPOLOGY_EUS; do seqerr=$((seqerr + $(xfrm_stat $e XfrmInStateSeqError))); done
-spis=$(for e in $TOPOLOGY_EUS; do swanctl_in $e --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; done)
+spis=$(for e in $TOPOLOGY_EUS; do eu_ike_spis $e; done)
 
 echo "--- kill -9 of every process of sg1"
 ha_kill sg1
@@ -62,7 +62,7 @@ after=0
 for e in $TOPOLOGY_EUS; do after=$((after + $(xfrm_stat $e XfrmInStateSeqError))); done
 expect_eq "no EU saw a replayed sequence number" "$after" "$seqerr"
 expect_eq "no EU renegotiated (same IKE_SAs)" \
-	"$(for e in $TOPOLOGY_EUS; do swanctl_in $e --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; done)" "$spis"
+	"$(for e in $TOPOLOGY_EUS; do eu_ike_spis $e; done)" "$spis"
 
 echo "--- sg1 restarts and rejoins"
 ha_restart sg1  # its kernel state as after a reboot, charon, syncd, heartbeatd

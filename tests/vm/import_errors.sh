@@ -157,7 +157,7 @@ PY
 	for i in $(seq 100); do [ -S "$CHARON_RUN/fake-target.sock" ] && break; sleep 0.05; done
 }
 fake_target ok
-spis=$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')
+spis=$(eu_ike_spis)
 seqerr=$(xfrm_stat eu XfrmInStateSeqError)
 refused "a transfer whose target fails to activate" \
 	"activate on the target: injected activation failure; importing the final context there failed too: injected activation failure; the VPN was taken back here \(ike-id [0-9]+\)" \
@@ -166,7 +166,7 @@ kill $fake
 expect_match "sg1 holds the VPN active again" "$(ctl sg1 list)" 'rw: ike-id [0-9]+, .*active'
 out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 expect_match "the VPN passes traffic via sg1 after the take-back" "$out" ' 0% packet loss'
-expect_eq "the EU kept its IKE_SA" "$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis"
+expect_eq "the EU kept its IKE_SA" "$(eu_ike_spis)" "$spis"
 expect_eq "the EU saw no replayed sequence number" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
 
 echo "--- a target whose state is unknown after the source let go: nobody sends, the final context is saved"
@@ -187,5 +187,5 @@ ctl sg1 import --mode active "$final" >/dev/null
 rm -f "$final"
 out=$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 expect_match "the operator's import of the saved context restores the VPN on sg1" "$out" ' 0% packet loss'
-expect_eq "the EU kept its IKE_SA" "$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis"
+expect_eq "the EU kept its IKE_SA" "$(eu_ike_spis)" "$spis"
 expect_eq "the EU saw no replayed sequence number" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"

@@ -172,7 +172,7 @@ swanctl_load eu "$(swanctl_conf_cluster_eu | sed "s|secret = $TOPOLOGY_PSK|secre
 swanctl_in eu --initiate --ike sg --child gcm >/dev/null
 eu_ping() { expect_match "$1" "$(ip netns exec eu ping -n -c 5 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)" ' 0% packet loss'; }
 eu_ping "EU traffic through sg1"
-spis=$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')
+spis=$(eu_ike_spis)
 vpn_on() { # vpn_on HOST ROLE: wait until HOST holds the VPN in ROLE
 	local i
 	for i in $(seq 100); do
@@ -184,7 +184,7 @@ vpn_on() { # vpn_on HOST ROLE: wait until HOST holds the VPN in ROLE
 vpn_on sg2 passive
 pass "sg2 holds the VPN's replica (passive)"
 eu_same() {
-	expect_eq "EU IKE_SA unchanged" "$(swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis"
+	expect_eq "EU IKE_SA unchanged" "$(eu_ike_spis)" "$spis"
 	expect_eq "EU replay errors" "$(xfrm_stat eu XfrmInStateSeqError)" 0
 }
 

@@ -43,7 +43,6 @@ for n in sg1 sg2; do
 	echo $! >"$CHARON_RUN/$n/syncd.pid"
 done
 trap 'charon_cleanup eu sg1 sg2; for n in sg1 sg2; do kill $(cat $CHARON_RUN/$n/syncd.pid) 2>/dev/null || true; done' EXIT
-eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
 
 for i in $(seq 100); do grep -q 'connected' "$CHARON_RUN/sg1/syncd.log" && break; sleep 0.1; done
 # A VPN that ends on its owner ends on the alternate too (the owner publishes a delete).

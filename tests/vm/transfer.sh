@@ -16,8 +16,6 @@ MAX_LOST=${ELASTIC_MAX_LOST:-25}
 export CHARON_LOG_LEVELS="cfg = 4"
 
 cluster_start
-eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
-eu_inits() { grep -c 'initiating IKE_SA' "$CHARON_RUN/eu/charon.log" || true; }
 
 # transfer FROM TO: move the EU's VPN while the stream runs; check what the EU saw.
 transfer() {

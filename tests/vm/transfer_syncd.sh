@@ -12,7 +12,6 @@ set -euo pipefail
 
 CLUSTER_N=3 ha_start
 pass "sg1, sg2, sg3 and the witness see each other ready, syncd runs on every gateway"
-eu_ike_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
 swanctl_in eu --initiate --ike sg --child gcm >/dev/null
 holder=
 for i in $(seq 300); do
@@ -117,7 +116,7 @@ owners6() { rw6_on active; }
 ping6_ok() { expect_match "$1" "$(ip netns exec eu ping -n -c 10 -i 0.05 -W 1 -I fd00:1::1 fd00:2::1)" ' 0% packet loss'; }
 expect_eq "the IPv6 VPN is owned by sg1" "$(owners6)" sg1
 ping6_ok "IPv6 traffic through sg1"
-spis6=$(swanctl_in eu --list-sas --ike sg6 | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')
+spis6=$(eu_ike_spis eu --ike sg6)
 for i in $(seq 300); do
 	[ -n "$(rw6_on passive)" ] && break
 	sleep 0.02
@@ -132,7 +131,7 @@ for hop in "sg1 $other sg1" "$other sg1 $holder"; do
 	# the steering hook moved the EU's IPv6 address and inner network to $2
 	ping6_ok "IPv6 traffic through $2 (steered by its hook)"
 done
-expect_eq "EU's IPv6 IKE_SA unchanged" "$(swanctl_in eu --list-sas --ike sg6 | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }')" "$spis6"
+expect_eq "EU's IPv6 IKE_SA unchanged" "$(eu_ike_spis eu --ike sg6)" "$spis6"
 expect_eq "EU XfrmInStateSeqError unchanged" "$(xfrm_stat eu XfrmInStateSeqError)" "$seqerr"
 swanctl_in eu --terminate --ike sg6 >/dev/null
 for i in $(seq 200); do [ -z "$(rw6_on)" ] && break; sleep 0.02; done
