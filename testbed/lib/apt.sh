@@ -4,7 +4,8 @@ ELASTIC_APT_PACKAGES="build-essential pkg-config cmake clang clang-format libcla
 libssl-dev libgmp-dev bison flex gperf libprotobuf-dev protobuf-compiler libnl-3-dev \
 libnl-xfrm-3-dev libnl-route-3-dev libboost-dev libboost-system-dev libgtest-dev libgmock-dev \
 openssl python3 \
-libsystemd-dev qemu-system-x86 iproute2 iputils-ping kmod cpio xz-utils bzip2 tcpdump nftables"
+libsystemd-dev qemu-system-x86 iproute2 iputils-ping kmod cpio xz-utils bzip2 tcpdump nftables \
+python3-matplotlib python3-numpy keepalived"
 
 apt_ensure() {
 	local missing=() p

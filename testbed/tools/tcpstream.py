@@ -5,9 +5,10 @@
                                          it to the end, then write one JSON object: bytes, secs,
                                          max_gap_ms (longest time between two reads that brought
                                          data: the stall as the application saw it), gap_at_s
-  tcpstream.py send SRC HOST PORT BITS_PER_S SECS
+  tcpstream.py send SRC HOST PORT BITS_PER_S SECS [CHUNK]
                                          (in the EU's namespace, from address SRC) send at that
-                                         rate for SECS in 1,000-byte writes, then close
+                                         rate for SECS in CHUNK-byte writes (default 1,000; an
+                                         audio stream writes 20 ms worth at a time), then close
 
 Retransmissions are read from the sender's namespace (/proc/net/snmp, Tcp RetransSegs) by the
 caller, before and after."""
@@ -35,11 +36,11 @@ def sink(addr, port, out):
                "gap_at_s": round(gap_at, 3)}, open(out, "w"))
 
 
-def send(src, host, port, rate, secs):
+def send(src, host, port, rate, secs, chunk_bytes=1000):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind((src, 0))
     s.connect((host, port))
-    chunk = b"x" * 1000
+    chunk = b"x" * chunk_bytes
     period = len(chunk) * 8 / rate
     t0 = time.monotonic()
     n = 0
@@ -56,7 +57,7 @@ def send(src, host, port, rate, secs):
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "sink":
         sink(sys.argv[2], int(sys.argv[3]), sys.argv[4])
-    elif len(sys.argv) == 7 and sys.argv[1] == "send":
-        send(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
+    elif len(sys.argv) in (7, 8) and sys.argv[1] == "send":
+        send(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), *map(int, sys.argv[7:]))
     else:
         sys.exit(__doc__)

@@ -1,0 +1,114 @@
+# The experiment inside the test VM: runs what plan.py says is left, one record per run in
+# OUT/runs (testbed/experiment). The test bed is built once per system and heartbeat interval,
+# the EU's tunnel once per cipher; a run that fails is logged, its test bed rebuilt, and the run
+# retried on the next resume (no record is written for it).
+. "$ELASTIC_REPO/testbed/lib/ha.sh"
+here=$ELASTIC_REPO/testbed/experiment
+. "$here/measure.sh"
+for f in "$here"/systems/*.sh; do . "$f"; done
+
+# The EU's CHILD_SA configuration per cipher (testbed/lib/topology.sh: swanctl_conf_eu).
+declare -A X_CHILD=([cbc]=cbc [ctr]=ctr [gcm]=gcm)
+declare -A X_CIPHER=([cbc]=aes128-cbc [ctr]=aes128-ctr [gcm]=aes128-gcm)
+
+# setting NAME DEFAULT: a value of the config's [experiment] section.
+setting() {
+	python3 -c 'import configparser,sys; c=configparser.ConfigParser(inline_comment_prefixes=("#",)); c.read(sys.argv[1]);
+print(c.get("experiment", sys.argv[2], fallback=sys.argv[3]))' "$X_CONF" "$1" "$2"
+}
+
+# Everything the previous test bed left: processes and namespaces.
+bed_teardown() {
+	pkill -9 -f 'probe.py|rtpstream.py|tcpstream.py|steerd.py' 2>/dev/null || true
+	pkill -9 -x charon 2>/dev/null || true
+	pkill -9 -x elastic-syncd 2>/dev/null || true
+	pkill -9 -x elastic-heartbeatd 2>/dev/null || true
+	pkill -9 -x keepalived 2>/dev/null || true
+	sleep 0.2
+	ip -all netns delete 2>/dev/null || true
+	rm -rf "${CHARON_RUN:?}"/*/ 2>/dev/null || true
+}
+
+# A forced outage for the meter's own check: rf drops the EU's packets for exactly 500 ms (a set
+# element with a timeout: the kernel ends it, no process start in the measured window).
+outage_prepare() {
+	"$(cat /proc/sys/kernel/modprobe)" nf_tables
+	ip netns exec rf nft -f - <<-NFT
+	table inet outage {
+		set eu { type ipv4_addr; flags timeout; }
+		chain forward { type filter hook forward priority 0; ip saddr @eu drop; ip daddr @eu drop; }
+	}
+	NFT
+}
+outage_event() { ip netns exec rf nft add element inet outage eu '{ 192.0.2.2 timeout 500ms }'; }
+
+# system_switch SYSTEM HB CIPHER: the test bed for the next run (rebuilt only when needed).
+system_switch() {
+	if [ "$1 $2" != "${X_SYS:-} ${X_HB:-}" ]; then
+		bed_teardown
+		X_SYS=$1 X_HB=$2 X_UP=
+		log "experiment: starting $1${2:+ (heartbeat ${2} ms)}"
+		"${1}_start" "$2" >"$X_OUT/log/start-$1.log" 2>&1 || { tail -20 "$X_OUT/log/start-$1.log" >&2; return 1; }
+		ip netns exec rb "$TOOLS/probe.py" echo 10.2.0.250 1 >/dev/null 2>&1 &  # (keeps rb's python warm)
+		outage_prepare || return 1
+	fi
+	if [ "$3" != "${X_UP:-}" ]; then
+		"${1}_up" "${X_CHILD[$3]}" || return 1
+		X_UP=$3
+	fi
+}
+
+# run_one KEY SCENARIO SYSTEM PROTO CIPHER KBPS HB STREAM_S
+run_one() {
+	local key=$1 scen=$2 sys=$3 proto=$4 cipher=$5 kbps=$6 hb=$7 secs=$8 event_rc=0
+	system_switch "$sys" "$([ "$hb" = 0 ] && echo "" || echo "$hb")" "$cipher" || return 1
+	X_STEPS='{}'
+	measure_start "$proto" "$kbps" "$secs"
+	measure_at "$X_EVENT_AT"
+	case $scen in
+	none) ;;
+	outage) outage_event ;;
+	*) "${sys}_event" "$scen" >"$X_OUT/log/event.log" 2>&1 || event_rc=$? ;;
+	esac
+	local event_steps=$X_STEPS
+	measure_end >"$M_DIR/counters.json"
+	[ $event_rc = 0 ] || { echo "$key: the $scen event failed: $(tail -3 "$X_OUT/log/event.log")" >&2; return 1; }
+	case $scen in none | outage) ;; *) "${sys}_restore" "$scen" >>"$X_OUT/log/event.log" 2>&1 || return 1 ;; esac
+	# a failover's own figures come from the new owner's log, read by restore
+	[ "$event_steps" = '{}' ] && event_steps=$X_STEPS
+	"$here/record.py" "$X_OUT/runs/$key.json" "$M_DIR/stream.json" "$M_DIR/counters.json" "$event_steps" \
+		scenario=$scen system=$sys proto=$proto cipher=${X_CIPHER[$cipher]} kbps=$kbps \
+		heartbeat_ms=$([ "$hb" = 0 ] && echo null || echo "$hb") sample=$((10#${key##*-})) stream_s=$secs \
+		event_at_s=$X_EVENT_AT gateways=$X_GATEWAYS misses=$X_MISSES commit="$X_COMMIT" \
+		machine="$X_MACHINE" started="$(date -u +%FT%TZ)"
+}
+
+# engine_main CONFIG OUT
+engine_main() {
+	X_CONF=$1 X_OUT=$2
+	mkdir -p "$X_OUT/runs" "$X_OUT/log"
+	X_GATEWAYS=$(setting gateways 2) X_MISSES=$(setting misses 3) X_EVENT_AT=$(setting event_at_s 3)
+	X_COMMIT=${ELASTIC_EXPERIMENT_COMMIT:-unknown}
+	X_MACHINE="$(nproc) vCPU QEMU/TCG guest, Debian kernel $(uname -r); host: ${ELASTIC_EXPERIMENT_HOST:-unknown}"
+	M_PORT=20000
+	trap 'bed_teardown' EXIT
+	local todo total done0 i=0 t0 line failed=0
+	mapfile -t todo < <("$here/plan.py" "$X_CONF" "$X_OUT/runs")
+	read -r done0 total < <("$here/plan.py" --count "$X_CONF" "$X_OUT/runs")
+	t0=$(date +%s)
+	for line in "${todo[@]}"; do
+		i=$((i + 1))
+		set -- $line
+		if run_one "$@" 2>>"$X_OUT/log/errors.log"; then
+			printf '[%d/%d] %s: %s\n' $((done0 + i)) "$total" "$1" "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
+print("interruption %.0f ms, lost %s, MOS %s" % (r.get("interruption_ms") or 0, r.get("lost"), r.get("mos")))' "$X_OUT/runs/$1.json")"
+		else
+			failed=$((failed + 1))
+			printf '[%d/%d] %s: FAILED (%s), test bed rebuilt\n' $((done0 + i)) "$total" "$1" "$(tail -1 "$X_OUT/log/errors.log")"
+			X_SYS=
+		fi
+		printf '      %d s elapsed, ETA %d s\n' $(($(date +%s) - t0)) $(( ($(date +%s) - t0) * (${#todo[@]} - i) / i ))
+	done
+	log "experiment: ${#todo[@]} runs, $failed failed (run again to retry them)"
+	[ $failed = 0 ]
+}

@@ -1,0 +1,47 @@
+# Baseline for planned moves: RFC 5685 REDIRECT (`swanctl --redirect`). Two gateways with
+# identical configurations that also accept IKE on their own addresses; the owner redirects the
+# EU to the target's address, the EU re-authenticates there (a new IKE_SA and CHILD_SA) and
+# deletes the old one. The return path (rb) is steered to the target as soon as the target has
+# installed the EU's new CHILD_SA (favourable to the baseline: an operator's script would be slower).
+
+rdr_conf() {
+	local up
+	read -r up _ < <(topology_sg_addrs $1)
+	swanctl_conf_cluster_sg | sed "0,/local_addrs = 203.0.113.1/s//local_addrs = 203.0.113.1, $up/"
+}
+
+redirect_start() {
+	local n
+	topology_cluster "$X_GATEWAYS"
+	for n in $TOPOLOGY_SGS; do
+		charon_start $n $n "install_routes = no"
+		swanctl_load $n "$(rdr_conf $n)"
+	done
+	charon_start eu eu "install_routes = no"
+	swanctl_load eu "$(swanctl_conf_cluster_eu eu)"
+	X_STEPS='{}'
+}
+
+redirect_up() {
+	swanctl_in eu --terminate --ike sg >/dev/null 2>&1 || true
+	topology_steer sg1
+	swanctl_in eu --initiate --ike sg --child "$1" >/dev/null
+	dpdr_owner >/dev/null
+}
+
+redirect_event() {
+	local owner target up i t0
+	owner=$(dpdr_owner) || return 1
+	for target in $TOPOLOGY_SGS; do [ $target != $owner ] && break; done
+	read -r up _ < <(topology_sg_addrs $target)
+	t0=$(date +%s%N)
+	swanctl_in $owner --redirect --ike rw --gateway $up >/dev/null
+	for i in $(seq 1000); do
+		swanctl_in $target --list-sas --ike rw 2>/dev/null | grep -q INSTALLED && break
+		sleep 0.01
+	done
+	topology_steer $target
+	X_STEPS="{\"reestablished_ms\": $(( ($(date +%s%N) - t0) / 1000000 ))}"
+}
+
+redirect_restore() { :; }
