@@ -1,7 +1,7 @@
 # The experiment inside the test VM: runs what plan.py says is left, one record per run in
-# OUT/runs (testbed/experiment). The test bed is built once per system and heartbeat interval,
-# the EU's tunnel once per cipher; a run that fails is logged, its test bed rebuilt, and the run
-# retried on the next resume (no record is written for it).
+# OUT/runs (testbed/experiment/run). The test bed is built once per system and heartbeat
+# interval, the EU's tunnel once per cipher. A run that fails stops the VM with its reason in
+# OUT/log/errors.log and writes no record: `run` boots a fresh VM that resumes with it.
 . "$ELASTIC_REPO/testbed/lib/ha.sh"
 here=$ELASTIC_REPO/testbed/experiment
 . "$here/measure.sh"
@@ -26,7 +26,8 @@ bed_teardown() {
 	pkill -9 -x keepalived 2>/dev/null || true
 	sleep 0.2
 	ip -all netns delete 2>/dev/null || true
-	rm -rf "${CHARON_RUN:?}"/*/ 2>/dev/null || true
+	# (not $CHARON_RUN/plugins: charon's plugin directory is bind-mounted from there)
+	find "${CHARON_RUN:?}" -mindepth 1 -maxdepth 1 ! -name plugins -exec rm -rf {} + 2>/dev/null || true
 }
 
 # A forced outage for the meter's own check: rf drops the EU's packets for exactly 500 ms (a set
@@ -63,6 +64,7 @@ run_one() {
 	local key=$1 scen=$2 sys=$3 proto=$4 cipher=$5 kbps=$6 hb=$7 secs=$8 event_rc=0
 	system_switch "$sys" "$([ "$hb" = 0 ] && echo "" || echo "$hb")" "$cipher" || return 1
 	X_STEPS='{}'
+	case $scen in none | outage) ;; *) "${sys}_prepare" >>"$X_OUT/log/event.log" 2>&1 || return 1 ;; esac
 	measure_start "$proto" "$kbps" "$secs"
 	measure_at "$X_EVENT_AT"
 	case $scen in
@@ -76,7 +78,7 @@ run_one() {
 	case $scen in none | outage) ;; *) "${sys}_restore" "$scen" >>"$X_OUT/log/event.log" 2>&1 || return 1 ;; esac
 	# a failover's own figures come from the new owner's log, read by restore
 	[ "$event_steps" = '{}' ] && event_steps=$X_STEPS
-	"$here/record.py" "$X_OUT/runs/$key.json" "$M_DIR/stream.json" "$M_DIR/counters.json" "$event_steps" \
+	"$here/record.py" "$X_OUT/runs/$key.json" "$M_DIR/stream.json" "$M_DIR/sender.json" "$M_DIR/counters.json" "$event_steps" \
 		scenario=$scen system=$sys proto=$proto cipher=${X_CIPHER[$cipher]} kbps=$kbps \
 		heartbeat_ms=$([ "$hb" = 0 ] && echo null || echo "$hb") sample=$((10#${key##*-})) stream_s=$secs \
 		event_at_s=$X_EVENT_AT gateways=$X_GATEWAYS misses=$X_MISSES commit="$X_COMMIT" \
@@ -87,12 +89,18 @@ run_one() {
 engine_main() {
 	X_CONF=$1 X_OUT=$2
 	mkdir -p "$X_OUT/runs" "$X_OUT/log"
+	# ELASTIC_EXPERIMENT_TRACE=1: every command to OUT/log/trace.log (when a run hangs)
+	if [ "${ELASTIC_EXPERIMENT_TRACE:-}" = 1 ]; then
+		exec {trace}>>"$X_OUT/log/trace.log"
+		BASH_XTRACEFD=$trace PS4='+ $(date +%T.%N | cut -c1-12) ${FUNCNAME[0]:-}: '
+		set -x
+	fi
 	X_GATEWAYS=$(setting gateways 2) X_MISSES=$(setting misses 3) X_EVENT_AT=$(setting event_at_s 3)
 	X_COMMIT=${ELASTIC_EXPERIMENT_COMMIT:-unknown}
 	X_MACHINE="$(nproc) vCPU QEMU/TCG guest, Debian kernel $(uname -r); host: ${ELASTIC_EXPERIMENT_HOST:-unknown}"
 	M_PORT=20000
 	trap 'bed_teardown' EXIT
-	local todo total done0 i=0 t0 line failed=0
+	local todo total done0 i=0 t0 line
 	mapfile -t todo < <("$here/plan.py" "$X_CONF" "$X_OUT/runs")
 	read -r done0 total < <("$here/plan.py" --count "$X_CONF" "$X_OUT/runs")
 	t0=$(date +%s)
@@ -103,12 +111,10 @@ engine_main() {
 			printf '[%d/%d] %s: %s\n' $((done0 + i)) "$total" "$1" "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
 print("interruption %.0f ms, lost %s, MOS %s" % (r.get("interruption_ms") or 0, r.get("lost"), r.get("mos")))' "$X_OUT/runs/$1.json")"
 		else
-			failed=$((failed + 1))
-			printf '[%d/%d] %s: FAILED (%s), test bed rebuilt\n' $((done0 + i)) "$total" "$1" "$(tail -1 "$X_OUT/log/errors.log")"
-			X_SYS=
+			printf '[%d/%d] %s: FAILED: %s\n' $((done0 + i)) "$total" "$1" "$(tail -1 "$X_OUT/log/errors.log")"
+			return 1
 		fi
 		printf '      %d s elapsed, ETA %d s\n' $(($(date +%s) - t0)) $(( ($(date +%s) - t0) * (${#todo[@]} - i) / i ))
 	done
-	log "experiment: ${#todo[@]} runs, $failed failed (run again to retry them)"
-	[ $failed = 0 ]
+	log "experiment: ${#todo[@]} runs done"
 }

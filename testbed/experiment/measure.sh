@@ -28,6 +28,7 @@ measure_start() {
 	local proto=$1 kbps=$2 secs=$3
 	M_DIR=$CHARON_RUN/measure M_PORT=$((M_PORT + 1)) M_PROTO=$proto M_SECS=$secs
 	rm -rf "$M_DIR" && mkdir -p "$M_DIR"
+	: >"$M_DIR/sender.json"
 	M_REPLAY0=$(xfrm_stat eu XfrmInStateSeqError) M_RETR0=$(snmp_tcp rb RetransSegs)
 	M_IKE0=$(eu_ike_spis) M_INITS0=$(eu_inits)
 	if [ "$proto" = udp ]; then
@@ -60,8 +61,8 @@ measure_at() {
 # measure_end: wait for the stream to end (at most 90 s beyond its length: a TCP connection whose
 # path died backs off) and print the counters as JSON.
 measure_end() {
-	local i
-	for i in $(seq $(( (M_SECS + 90) * 10 ))); do
+	local end=$(($(date +%s) + M_SECS + 90))
+	while [ "$(date +%s)" -lt $end ]; do
 		kill -0 $M_TX 2>/dev/null || kill -0 $M_RX 2>/dev/null || break
 		sleep 0.1
 	done

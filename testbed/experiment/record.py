@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""record.py OUT.json STREAM.json COUNTERS.json STEPS_JSON KEY=VALUE...: one run's record (the
+"""record.py OUT.json STREAM.json SENDER.json COUNTERS.json STEPS_JSON KEY=VALUE...: one run's record (the
 schema is in docs/results/README.md): the run's parameters (KEY=VALUE, numbers where they look
 like numbers), what the stream's receiver measured, the counters around it, the system's own
 step timings (STEPS_JSON, a JSON text), and the E-model's figures (emodel.annotate). Written
@@ -19,6 +19,17 @@ def value(v):
         return {"null": None, "true": True, "false": False}.get(v, v)
 
 
+def settle_tail(s, sent):
+    """When the receiver saw none of the RTCP end reports (the path was still down at the end),
+    it only knows the highest sequence number: the sender's own count adds the lost tail."""
+    if s.get("end_report") or not sent or sent <= s["packets"]:
+        return s
+    s["loss_runs"] = s["loss_runs"] + [[s["packets"], sent - s["packets"]]]
+    s["lost"] += sent - s["packets"]
+    s["packets"] = s["sent_expected"] = sent
+    return s
+
+
 def stream_fields(proto, s):
     """The stream's result in the record's terms. UDP: the interruption is the audio that never
     arrived, the longest run of lost packets on the sender's 20 ms timeline (a quiet run is 0
@@ -36,15 +47,19 @@ def stream_fields(proto, s):
         return out
     stall = max(0.0, s["max_gap_ms"] - SPACING_MS)
     return {"lost": 0, "duplicated": 0, "reordered": 0, "interruption_ms": stall, "tcp_stall_ms": stall,
-            "max_gap_ms": s["max_gap_ms"], "gap_at_s": s["gap_at_s"], "bytes": s["bytes"]}
+            "max_gap_ms": s["max_gap_ms"], "gap_at_s": s["gap_at_s"], "bytes": s["bytes"],
+            "tcp_ended": s.get("ended", "eof")}
 
 
 def main(argv):
-    if len(argv) < 5:
+    if len(argv) < 6:
         sys.exit(__doc__)
-    out, stream, counters, steps = argv[1:5]
-    rec = {k: value(v) for k, _, v in (a.partition("=") for a in argv[5:])}
-    rec.update(stream_fields(rec["proto"], json.load(open(stream))))
+    out, stream, sender, counters, steps = argv[1:6]
+    rec = {k: value(v) for k, _, v in (a.partition("=") for a in argv[6:])}
+    s = json.load(open(stream))
+    if rec["proto"] == "udp" and "error" not in s:
+        s = settle_tail(s, json.load(open(sender)).get("sent") if os.path.getsize(sender) else None)
+    rec.update(stream_fields(rec["proto"], s))
     rec.update(json.load(open(counters)))
     rec["steps"] = json.loads(steps or "{}")
     if "error" not in rec:

@@ -2,9 +2,11 @@
 """A paced TCP bulk stream through the VPN (an HTTP download's shape: one connection, steady rate).
 
   tcpstream.py sink ADDR PORT OUT.json   (in the server's namespace) accept one connection, read
-                                         it to the end, then write one JSON object: bytes, secs,
-                                         max_gap_ms (longest time between two reads that brought
-                                         data: the stall as the application saw it), gap_at_s
+                                         it to the end (or SIGTERM), then write one JSON object:
+                                         bytes, secs, max_gap_ms (longest time between two reads
+                                         that brought data: the stall as the application saw it;
+                                         after SIGTERM the stall still going counts), gap_at_s,
+                                         ended ("eof" or "terminated")
   tcpstream.py send SRC HOST PORT BITS_PER_S SECS [CHUNK]
                                          (in the EU's namespace, from address SRC) send at that
                                          rate for SECS in CHUNK-byte writes (default 1,000; an
@@ -12,7 +14,7 @@
 
 Retransmissions are read from the sender's namespace (/proc/net/snmp, Tcp RetransSegs) by the
 caller, before and after."""
-import json, socket, sys, time
+import json, signal, socket, sys, time
 
 
 def sink(addr, port, out):
@@ -22,18 +24,29 @@ def sink(addr, port, out):
     s.listen(1)
     c, _ = s.accept()
     t0 = last = time.monotonic()
-    total, max_gap, gap_at = 0, 0.0, 0.0
-    while True:
-        data = c.recv(65536)
-        now = time.monotonic()
-        if not data:
-            break
-        if total and now - last > max_gap:
+    total, max_gap, gap_at, ended = 0, 0.0, 0.0, "eof"
+
+    def stop(*_):
+        raise InterruptedError
+
+    # a caller that gives up on a connection whose path died (SIGTERM) still gets the stall so far
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            data = c.recv(65536)
+            now = time.monotonic()
+            if not data:
+                break
+            if total and now - last > max_gap:
+                max_gap, gap_at = now - last, last - t0
+            total += len(data)
+            last = now
+    except InterruptedError:
+        now, ended = time.monotonic(), "terminated"
+        if now - last > max_gap:
             max_gap, gap_at = now - last, last - t0
-        total += len(data)
-        last = now
     json.dump({"bytes": total, "secs": round(last - t0, 3), "max_gap_ms": round(max_gap * 1000, 1),
-               "gap_at_s": round(gap_at, 3)}, open(out, "w"))
+               "gap_at_s": round(gap_at, 3), "ended": ended}, open(out, "w"))
 
 
 def send(src, host, port, rate, secs, chunk_bytes=1000):

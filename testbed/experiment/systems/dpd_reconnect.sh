@@ -22,12 +22,13 @@ dpdr_gateway() {
 
 dpd_reconnect_start() {
 	local n
+	export CLUSTER_DPD=2s
 	topology_cluster "$X_GATEWAYS"
 	for n in $TOPOLOGY_SGS; do dpdr_gateway $n; done
 	charon_start eu eu "install_routes = no
 		retransmit_timeout = 1.0
 		retransmit_tries = 2"
-	swanctl_load eu "$(swanctl_conf_cluster_eu eu | sed 's/esp_proposals = \(.*\)$/esp_proposals = \1\n\t\t\tdpd_action = restart/')"
+	swanctl_load eu "$(swanctl_conf_cluster_eu eu | sed 's/esp_proposals = \([^ }]*\)/esp_proposals = \1\n\t\t\tdpd_action = restart/')"
 	X_STEPS='{}'
 }
 
@@ -37,9 +38,10 @@ dpd_reconnect_up() {
 	dpdr_owner >/dev/null
 }
 
+dpd_reconnect_prepare() { X_OWNER=$(dpdr_owner); }
+
 dpd_reconnect_event() {
-	local owner n
-	owner=$(dpdr_owner) || return 1
+	local owner=$X_OWNER n
 	X_FAILED=$owner
 	case $1 in
 	ha_kill)
@@ -54,8 +56,8 @@ dpd_reconnect_event() {
 # The dead gateway comes back empty; the next sample kills the survivor, which now holds the EU's
 # new IKE_SA.
 dpd_reconnect_restore() {
-	local i owner=$X_FAILED
-	for i in $(seq 600); do dpdr_owner >/dev/null && break; sleep 0.05; done
+	local owner=$X_FAILED end=$(($(date +%s) + 60))
+	while [ "$(date +%s)" -lt $end ]; do dpdr_owner >/dev/null && break; sleep 0.05; done
 	X_STEPS="{\"reestablished\": $(dpdr_owner >/dev/null && echo true || echo false)}"
 	ip -n $owner xfrm state flush && ip -n $owner xfrm policy flush
 	ip -n $owner link set eth-rf up && ip -n $owner link set eth-rb up

@@ -22,17 +22,20 @@ el_holder() {
 # el_wait_ready: until the EU's VPN has one owner and a passive copy at its alternate, and every
 # heartbeatd sees every member (the state each sample starts from).
 el_wait_ready() {
-	local i
-	for i in $(seq 600); do
+	# (a restarted member rejoins within a few heartbeat intervals; QEMU/TCG is slow at it)
+	local end=$(($(date +%s) + 90))
+	while [ "$(date +%s)" -lt $end ]; do
 		el_holder active >/dev/null && el_holder passive >/dev/null && ha_all_ready && return 0
 		sleep 0.05
 	done
-	echo "elastic: the EU's VPN has no owner and alternate after 30 s" >&2
+	echo "elastic: the EU's VPN has no owner and alternate after 90 s" >&2
 	return 1
 }
 
 elastic_start() {
-	CLUSTER_N=$X_GATEWAYS HA_INTERVAL=${1}ms HA_MISSES=$X_MISSES CLUSTER_DPD=30s ha_start
+	# exported: a gateway restarted after a failover must get the same settings
+	export CLUSTER_N=$X_GATEWAYS HA_INTERVAL=${1}ms HA_MISSES=$X_MISSES CLUSTER_DPD=30s
+	ha_start
 	trap - EXIT
 	X_STEPS='{}'
 }
@@ -44,12 +47,15 @@ elastic_up() {
 	el_wait_ready
 }
 
+elastic_prepare() {
+	X_OWNER=$(el_holder active) && X_ALT=$(el_holder passive) && X_IKE_ID=$(el_vpn $X_OWNER | awk '{ print $1 }')
+}
+
 elastic_event() {
-	local owner alt
-	owner=$(el_holder active) alt=$(el_holder passive)
+	local owner=$X_OWNER alt=$X_ALT
 	X_FAILED=$owner
 	case $1 in
-	tm) X_STEPS=$(ctl $owner transfer --ike-id "$(el_vpn $owner | awk '{ print $1 }')" --to $alt --json) ;;
+	tm) X_STEPS=$(ctl $owner transfer --ike-id "$X_IKE_ID" --to $alt --json) ;;
 	drain) X_STEPS=$(ctl $owner --syncd-socket "$CHARON_RUN/$owner/syncd.sock" drain $owner --json) ;;
 	ha_kill) ha_kill $owner host ;;
 	ha_link) ip -n $owner link set eth-rf down && ip -n $owner link set eth-rb down ;;

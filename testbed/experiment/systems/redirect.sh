@@ -12,6 +12,7 @@ rdr_conf() {
 
 redirect_start() {
 	local n
+	export CLUSTER_DPD=30s
 	topology_cluster "$X_GATEWAYS"
 	for n in $TOPOLOGY_SGS; do
 		charon_start $n $n "install_routes = no"
@@ -29,14 +30,17 @@ redirect_up() {
 	dpdr_owner >/dev/null
 }
 
+redirect_prepare() {
+	X_OWNER=$(dpdr_owner) || return 1
+	for X_ALT in $TOPOLOGY_SGS; do [ $X_ALT != $X_OWNER ] && break; done
+}
+
 redirect_event() {
-	local owner target up i t0
-	owner=$(dpdr_owner) || return 1
-	for target in $TOPOLOGY_SGS; do [ $target != $owner ] && break; done
+	local owner=$X_OWNER target=$X_ALT up t0 end
 	read -r up _ < <(topology_sg_addrs $target)
-	t0=$(date +%s%N)
+	t0=$(date +%s%N) end=$(($(date +%s) + 20))
 	swanctl_in $owner --redirect --ike rw --gateway $up >/dev/null
-	for i in $(seq 1000); do
+	while [ "$(date +%s)" -lt $end ]; do
 		swanctl_in $target --list-sas --ike rw 2>/dev/null | grep -q INSTALLED && break
 		sleep 0.01
 	done
