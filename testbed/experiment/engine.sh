@@ -82,7 +82,7 @@ run_one() {
 		scenario=$scen system=$sys proto=$proto cipher=${X_CIPHER[$cipher]} kbps=$kbps \
 		heartbeat_ms=$([ "$hb" = 0 ] && echo null || echo "$hb") sample=$((10#${key##*-})) stream_s=$secs \
 		event_at_s=$X_EVENT_AT gateways=$X_GATEWAYS misses=$X_MISSES commit="$X_COMMIT" \
-		machine="$X_MACHINE" started="$(date -u +%FT%TZ)"
+		machine="$X_MACHINE" command="${ELASTIC_EXPERIMENT_COMMAND:-}" started="$(date -u +%FT%TZ)"
 }
 
 # engine_main CONFIG OUT

@@ -57,8 +57,11 @@ def main(argv):
     out, stream, sender, counters, steps = argv[1:6]
     rec = {k: value(v) for k, _, v in (a.partition("=") for a in argv[6:])}
     s = json.load(open(stream))
+    snd = json.load(open(sender)) if rec["proto"] == "udp" and os.path.getsize(sender) else {}
+    if snd:  # whether the sender itself fell behind or failed to send (a stalled machine)
+        rec["sender"] = {k: snd.get(k) for k in ("sent", "send_errors", "late_ms_max")}
     if rec["proto"] == "udp" and "error" not in s:
-        s = settle_tail(s, json.load(open(sender)).get("sent") if os.path.getsize(sender) else None)
+        s = settle_tail(s, snd.get("sent"))
     rec.update(stream_fields(rec["proto"], s))
     rec.update(json.load(open(counters)))
     rec["steps"] = json.loads(steps or "{}")
