@@ -11,7 +11,9 @@ Writes to OUT_DIR:
                              effect of either; summary.md keeps them apart)
   report.md                  machine, commit, command, date, a table per figure, the figures, and
                              per figure a generated neutral paragraph between
-                             <!-- paragraph: FIGURE --> and <!-- /paragraph --> to edit
+                             <!-- paragraph: FIGURE --> and <!-- /paragraph -->, followed by
+                             the hand-written one of OUT_DIR/analysis.md ("## FIGURE" sections,
+                             "## summary" for the top), which regenerations keep
 --paper: mark the paper's values in the figures and compare the medians with them in the text.
 
 A record lacking mos/qos fields is annotated here (annotate, which is emodel.annotate)."""
@@ -193,6 +195,21 @@ def figure_text(groups, proto, metric, paper):
     return "\n".join(rows) + "\n", " ".join(text) if text else "No runs."
 
 
+def analysis(out_dir):
+    """Hand-written text kept across regenerations: OUT/analysis.md, one "## KEY" section per
+    figure (fig_interruption_udp, ...) and "## summary" for the top of the report."""
+    path, parts, key = os.path.join(out_dir, "analysis.md"), {}, None
+    if not os.path.exists(path):
+        return parts
+    for line in open(path):
+        if line.startswith("## "):
+            key = line[3:].strip()
+            parts[key] = ""
+        elif key:
+            parts[key] += line
+    return {k: v.strip() for k, v in parts.items()}
+
+
 def unique(records, field):
     return sorted({str(r[field]) for r in records if r.get(field)})
 
@@ -230,6 +247,9 @@ def main():
           "the same stream without loss, over an 8 s stream and over a 2 min call (testbed/experiment/emodel.py).",
           "- Per cell (cipher, bit rate apart): [summary.md](summary.md). Boxes: quartiles and median, whiskers "
           "1.5 IQR, circles outliers" + ("; red diamonds: the paper's values." if a.paper else "."), ""]
+    prose = analysis(a.out_dir)
+    if prose.get("summary"):
+        md += ["## What the figures show", "", prose["summary"], ""]
     n = 0
     for proto in ("udp", "tcp"):
         if not any(r["proto"] == proto for r in records):
@@ -242,6 +262,8 @@ def main():
             title = "interruption" if metric == "interruption_ms" else "speech quality drop (E-model)"
             md += [f"## Figure {n}: {proto.upper()} {title}", "", f"![{fig}]({fig}.png)", "", table,
                    f"<!-- paragraph: {fig} -->", text, "<!-- /paragraph -->", ""]
+            if prose.get(fig):
+                md += [prose[fig], ""]
     with open(os.path.join(a.out_dir, "report.md"), "w") as f:
         f.write("\n".join(md))
     print(json.dumps({"runs": len(records), "cells": len(cells), "skipped": len(skipped), "out": a.out_dir}))
