@@ -195,6 +195,28 @@ def figure_text(groups, proto, metric, paper):
     return "\n".join(rows) + "\n", " ".join(text) if text else "No runs."
 
 
+def steps_table(records):
+    """The systems' own timings per scenario/system (medians): which part of an interruption is
+    their processing (CPU-bound, inflated by QEMU/TCG) rather than detection or the network."""
+    cells = {}
+    for r in records:
+        for k, v in (r.get("steps") or {}).items():
+            if k.endswith("_ms") and isinstance(v, (int, float)) and not isinstance(v, bool):
+                cells.setdefault((r["scenario"], r["system"], r.get("heartbeat_ms")), {}).setdefault(k, []).append(v)
+    if not cells:
+        return []
+    rows = ["| scenario | system | heartbeat ms | step: median ms (n) |", "|---|---|---|---|"]
+    for (scen, system, hb), ks in sorted(cells.items(), key=str):
+        parts = ", ".join(f"{k} {fmt(stats(v)['median'])} ({len(v)})" for k, v in sorted(ks.items()))
+        rows.append(f"| {scen} | {system} | {hb or '-'} | {parts} |")
+    return ["## Where the time goes: the systems' own step timings", "",
+            "From elasticctl's per-step timing of a transfer, the new owner's log line of a takeover "
+            "(takeover_ms, of which steer_ms is the steering hook), REDIRECT's time until the target "
+            "installed the new CHILD_SA. These steps are CPU-bound: QEMU/TCG emulates the CPU, so they "
+            "are several times longer than on hardware; the rest of an interruption is detection "
+            "(heartbeat interval x misses, or DPD) and the network.", ""] + rows + [""]
+
+
 def analysis(out_dir):
     """Hand-written text kept across regenerations: OUT/analysis.md, one "## KEY" section per
     figure (fig_interruption_udp, ...) and "## summary" for the top of the report."""
@@ -264,6 +286,7 @@ def main():
                    f"<!-- paragraph: {fig} -->", text, "<!-- /paragraph -->", ""]
             if prose.get(fig):
                 md += [prose[fig], ""]
+    md += steps_table(records)
     with open(os.path.join(a.out_dir, "report.md"), "w") as f:
         f.write("\n".join(md))
     print(json.dumps({"runs": len(records), "cells": len(cells), "skipped": len(skipped), "out": a.out_dir}))
