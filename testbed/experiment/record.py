@@ -3,7 +3,8 @@
 schema is in docs/results/README.md): the run's parameters (KEY=VALUE, numbers where they look
 like numbers), what the stream's receiver measured, the counters around it, the system's own
 step timings (STEPS_JSON, a JSON text), and the E-model's figures (emodel.annotate). Written
-atomically: a run is done (plan.py) once its file exists."""
+atomically: a run is done (plan.py) once its file exists. A run whose stream or event failed
+(its receiver wrote no result, STEPS_JSON has "event_error") goes to KEY.error.json instead."""
 import json, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -65,7 +66,12 @@ def main(argv):
     rec.update(stream_fields(rec["proto"], s))
     rec.update(json.load(open(counters)))
     rec["steps"] = json.loads(steps or "{}")
-    if "error" not in rec:
+    if rec["steps"].get("event_error"):
+        rec["error"] = rec["steps"]["event_error"]
+    if "error" in rec:
+        # not a result: kept beside the runs for a look, and the run is done again on a resume
+        out = out[: -len(".json")] + ".error.json"
+    else:
         emodel.annotate(rec)
     tmp = out + ".tmp"
     with open(tmp, "w") as f:

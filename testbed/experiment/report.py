@@ -33,7 +33,11 @@ PAPER = {"interruption_ms": {("tm", "udp"): 1330, ("tm", "tcp"): 1700, ("ha", "u
          "qos_drop_pct_8s": {("tm", "udp"): 27.5, ("tm", "tcp"): 35.0, ("ha", "udp"): 29.75, ("ha", "tcp"): 38.0}}
 
 
-def paper_value(metric, scenario, proto):
+def paper_value(metric, scenario, proto, system="elastic"):
+    """The paper's figure for our system's cell (the paper measured its own TM and HA, not the
+    baselines): None for the baselines' cells."""
+    if system != "elastic":
+        return None
     kind = "ha" if scenario.startswith("ha_") else scenario
     return PAPER.get(metric, {}).get((kind, proto))
 
@@ -150,7 +154,7 @@ def figure(records, proto, metric, path, paper):
     if paper:
         pm = "interruption_ms" if metric == "interruption_ms" else "qos_drop_pct_8s"
         off = 0 if len(series) == 1 else -width / 2
-        pts = [(i + off, paper_value(pm, k[0], proto)) for i, k in enumerate(groups)]
+        pts = [(i + off, paper_value(pm, k[0], proto, k[1])) for i, k in enumerate(groups)]
         pts = [(x, y) for x, y in pts if y is not None]
         if pts:
             ax.plot(*zip(*pts), "D", color="tab:red", label="paper" + (" (8 s, POLQA)" if metric != "interruption_ms" else ""))
@@ -180,7 +184,7 @@ def figure_text(groups, proto, metric, paper):
     text = []
     for key, rs in groups.items():
         st = [stats(r.get(m) for r in rs) for m in ms]
-        pv = paper_value(ms[0], key[0], proto)
+        pv = paper_value(ms[0], key[0], proto, key[1])
         rows.append(f"| {key[0]} | {key[1]} | {key[2] or '-'} | {len(rs)} | " + " | ".join(
             f"{fmt(s['median'], 2)} [{fmt(s['q1'], 2)}–{fmt(s['q3'], 2)}] ({fmt(s['min'], 2)}–{fmt(s['max'], 2)})" for s in st)
             + (f" | {pv if pv is not None else '–'} |" if paper else " |"))

@@ -30,8 +30,19 @@ redirect_up() {
 	dpdr_owner >/dev/null
 }
 
+# rdr_owner: the gateway holding the EU's current IKE_SA, by its SPI (the old owner may still
+# list the redirected one for a moment).
+rdr_owner() {
+	local spi n
+	spi=$(eu_ike_spis | awk 'NR == 1 { print $1 }')
+	for n in $TOPOLOGY_SGS; do
+		swanctl_in $n --list-sas --ike rw 2>/dev/null | grep -q "${spi%_i*}" && { echo $n; return 0; }
+	done
+	return 1
+}
+
 redirect_prepare() {
-	X_OWNER=$(dpdr_owner) || return 1
+	X_OWNER=$(rdr_owner) || return 1
 	for X_ALT in $TOPOLOGY_SGS; do [ $X_ALT != $X_OWNER ] && break; done
 }
 
@@ -46,6 +57,8 @@ redirect_event() {
 	done
 	topology_steer $target
 	X_STEPS="{\"reestablished_ms\": $(( ($(date +%s%N) - t0) / 1000000 ))}"
+	swanctl_in $target --list-sas --ike rw 2>/dev/null | grep -q INSTALLED ||
+		X_STEPS="{\"event_error\": \"the EU did not come to $target within 20 s of the redirect\"}"
 }
 
 redirect_restore() { :; }
