@@ -47,8 +47,11 @@ elastic_up() {
 	el_wait_ready
 }
 
+# (after a move the replica at the new alternate can lag a moment: wait for it, with a reason)
 elastic_prepare() {
-	X_OWNER=$(el_holder active) && X_ALT=$(el_holder passive) && X_IKE_ID=$(el_vpn $X_OWNER | awk '{ print $1 }')
+	el_wait_ready || return 1
+	X_OWNER=$(el_holder active) && X_ALT=$(el_holder passive) && X_IKE_ID=$(el_vpn $X_OWNER | awk '{ print $1 }') ||
+		{ echo "elastic: the EU's VPN lost its owner or alternate before the run" >&2; return 1; }
 }
 
 elastic_event() {
