@@ -45,9 +45,7 @@ dpd_reconnect_event() {
 	X_FAILED=$owner
 	case $1 in
 	ha_kill)
-		kill -9 "$(cat "$CHARON_RUN/$owner/charon.pid")" 2>/dev/null || true
-		ip -n $owner link set eth-rf down
-		ip -n $owner link set eth-rb down
+		ha_kill $owner host  # (its charon; this baseline runs no syncd or heartbeatd)
 		for n in $TOPOLOGY_SGS; do [ $n != $owner ] && { topology_steer $n; break; }; done ;;
 	*) echo "dpd_reconnect: no scenario $1" >&2; return 1 ;;
 	esac
