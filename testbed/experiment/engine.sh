@@ -48,8 +48,8 @@ system_switch() {
 	if [ "$1 $2" != "${X_SYS:-} ${X_HB:-}" ]; then
 		bed_teardown
 		X_SYS=$1 X_HB=$2 X_UP=
-		log "experiment: starting $1${2:+ (heartbeat ${2} ms)}"
-		"${1}_start" "$2" >"$X_OUT/log/start-$1.log" 2>&1 || { tail -20 "$X_OUT/log/start-$1.log" >&2; return 1; }
+		log "experiment: starting $1${2:+ (heartbeat ${2%x*} ms x $(misses "$2"))}"
+		"${1}_start" "${2%x*}" "$(misses "$2")" >"$X_OUT/log/start-$1.log" 2>&1 || { tail -20 "$X_OUT/log/start-$1.log" >&2; return 1; }
 		ip netns exec rb "$TOOLS/probe.py" echo 10.2.0.250 1 >/dev/null 2>&1 &  # (keeps rb's python warm)
 		outage_prepare || return 1
 	fi
@@ -58,6 +58,9 @@ system_switch() {
 		X_UP=$3
 	fi
 }
+
+# misses HB: the heartbeat misses of a cell's HEARTBEAT_MS[xMISSES] (default: the config's).
+misses() { case $1 in *x*) echo "${1#*x}" ;; *) echo "$X_MISSES" ;; esac; }
 
 # run_one KEY SCENARIO SYSTEM PROTO CIPHER KBPS HB STREAM_S
 run_one() {
@@ -80,8 +83,8 @@ run_one() {
 	[ "$event_steps" = '{}' ] && event_steps=$X_STEPS
 	"$here/record.py" "$X_OUT/runs/$key.json" "$M_DIR/stream.json" "$M_DIR/sender.json" "$M_DIR/counters.json" "$event_steps" \
 		scenario=$scen system=$sys proto=$proto cipher=${X_CIPHER[$cipher]} kbps=$kbps \
-		heartbeat_ms=$([ "$hb" = 0 ] && echo null || echo "$hb") sample=$((10#${key##*-})) stream_s=$secs \
-		event_at_s=$X_EVENT_AT gateways=$X_GATEWAYS misses=$X_MISSES commit="$X_COMMIT" \
+		heartbeat_ms=$([ "$hb" = 0 ] && echo null || echo "${hb%x*}") sample=$((10#${key##*-})) stream_s=$secs \
+		event_at_s=$X_EVENT_AT gateways=$X_GATEWAYS misses=$(misses "$hb") commit="$X_COMMIT" \
 		machine="$X_MACHINE" command="${ELASTIC_EXPERIMENT_COMMAND:-}" started="$(date -u +%FT%TZ)"
 }
 

@@ -11,8 +11,9 @@ stopped. `plan.py --count CONFIG RUNS_DIR` prints "DONE TOTAL".
 
 The config is INI: [experiment] settings (read by the engine) and [cells], one cell group per
 line, NAME = SCENARIO SYSTEM PROTOS CIPHERS KBPS HEARTBEAT_MS SAMPLES [stream_s=N]
-(comma lists; "-" for no heartbeat). With ELASTIC_EXPERIMENT_CELLS=NAME,... only those cell groups
-count (a long experiment in parts: `testbed/experiment/run --cells ...`)."""
+(comma lists; "-" for no heartbeat; HEARTBEAT_MSxM, e.g. 500x2: M misses, 2..100, instead of
+[experiment] misses, and run keys ending in hb500x2). With ELASTIC_EXPERIMENT_CELLS=NAME,... only
+those cell groups count (a long experiment in parts: `testbed/experiment/run --cells ...`)."""
 import configparser, itertools, os, sys
 
 SCENARIOS = {"none", "outage", "tm", "drain", "ha_kill", "ha_link"}
@@ -47,8 +48,8 @@ def cells(path):
         check(name, "proto", protos.split(","), PROTOS)
         check(name, "cipher", ciphers.split(","), CIPHERS)
         check(name, "kbps", [int(r) if r.isdigit() else r for r in rates.split(",")], RATES)
-        if hb != "-" and not (hb.isdigit() and 10 <= int(hb) <= 10000):
-            raise ConfigError(f"{path}: cell {name}: heartbeat_ms '{hb}' (10..10000 or -)")
+        if hb != "-" and not heartbeat_ok(hb):
+            raise ConfigError(f"{path}: cell {name}: heartbeat_ms '{hb}' (10..10000, optionally xMISSES 2..100, or -)")
         if not samples.isdigit() or not 1 <= int(samples) <= 1000:
             raise ConfigError(f"{path}: cell {name}: samples '{samples}' (1..1000)")
         secs = stream_s
@@ -60,6 +61,13 @@ def cells(path):
         for p, c, r in itertools.product(protos.split(","), ciphers.split(","), rates.split(",")):
             yield dict(scenario=scen, system=system, proto=p, cipher=c, kbps=int(r),
                        hb=hb if hb != "-" else "0", samples=int(samples), stream_s=secs)
+
+
+def heartbeat_ok(hb):
+    """INTERVAL_MS or INTERVAL_MSxMISSES."""
+    interval, x, misses = hb.partition("x")
+    return interval.isdigit() and 10 <= int(interval) <= 10000 and (
+        not x or (misses.isdigit() and 2 <= int(misses) <= 100))
 
 
 def check(name, what, values, allowed):

@@ -3,7 +3,7 @@
 records (RUNS_DIR/*.json, one object per run, as the engine writes them).
 
 Writes to OUT_DIR:
-  summary.json, summary.md   per cell (scenario/proto/cipher/kbps/heartbeat_ms/system): n, median,
+  summary.json, summary.md   per cell (scenario/proto/cipher/kbps/heartbeat/system): n, median,
                              quartiles, min, max of interruption_ms, lost, qos_drop_pct_8s, _120s
   fig_interruption_{udp,tcp}.png, fig_qos_{udp,tcp}.png
                              box-and-whisker plots like the paper's figures 6 and 7, one box per
@@ -24,7 +24,7 @@ import emodel  # noqa: E402
 
 annotate = emodel.annotate  # record.py calls report.annotate
 
-KEY = ("scenario", "proto", "cipher", "kbps", "heartbeat_ms", "system")
+KEY = ("scenario", "proto", "cipher", "kbps", "heartbeat", "system")
 METRICS = ("interruption_ms", "lost", "qos_drop_pct_8s", "qos_drop_pct_120s")
 QOS = ("mos", "mos_baseline", "qos_drop_pct_8s", "qos_drop_pct_120s")
 SCENARIOS = ("none", "outage", "tm", "drain", "ha_kill", "ha_link")
@@ -66,9 +66,11 @@ def load(runs_dir):
         try:
             with open(path) as f:
                 r = json.load(f)
-            missing = [k for k in KEY + ("interruption_ms",) if k not in r]
+            missing = [k for k in ("scenario", "proto", "cipher", "kbps", "heartbeat_ms", "system", "interruption_ms")
+                       if k not in r]
             if missing:
                 raise ValueError(f"missing {', '.join(missing)}")
+            r["heartbeat"] = heartbeat(r)
             if any(r.get(k) is None for k in QOS):
                 emodel.annotate(r)
         except (OSError, ValueError, KeyError, TypeError) as e:
@@ -78,11 +80,20 @@ def load(runs_dir):
     return records, skipped
 
 
+def heartbeat(r):
+    """The detection setting of a run, as in the config: "INTERVAL_MSxMISSES" (None without a heartbeat)."""
+    hb = r.get("heartbeat_ms")
+    if hb is None:
+        return None
+    return f"{hb}x{r['misses']}" if r.get("misses") is not None else str(hb)
+
+
 def order(r, fields):
     """Sort key: scenarios in the experiment's order, then the fields as text (None first)."""
     s = r["scenario"]
     return (SCENARIOS.index(s) if s in SCENARIOS else len(SCENARIOS), s) + tuple(
-        (r[k] is not None, str(r[k]).zfill(8) if isinstance(r[k], int) else str(r[k])) for k in fields if k != "scenario")
+        (r[k] is not None, str(r[k]).zfill(8) if isinstance(r[k], int) else str(r[k]))
+        if k != "heartbeat" else (r["heartbeat_ms"] is not None, str(r["heartbeat_ms"]).zfill(8), str(r.get("misses"))) for k in fields if k != "scenario")
 
 
 def group(records, fields):
@@ -107,12 +118,12 @@ def fmt(v, digits=1):
 
 
 def summary_md(cells):
-    lines = ["| scenario | proto | cipher | kbps | heartbeat ms | system | n | interruption ms median [q1–q3] (min–max) "
+    lines = ["| scenario | proto | cipher | kbps | heartbeat ms x misses | system | n | interruption ms median [q1–q3] (min–max) "
              "| lost median (max) | QoS drop 8 s % median [q1–q3] | QoS drop 2 min % median [q1–q3] |",
              "|" + "---|" * 11]
     for c in cells:
         i, lost, d8, d120 = (c[m] for m in METRICS)
-        lines.append(f"| {c['scenario']} | {c['proto']} | {c['cipher']} | {c['kbps']} | {c['heartbeat_ms'] or '-'} "
+        lines.append(f"| {c['scenario']} | {c['proto']} | {c['cipher']} | {c['kbps']} | {c['heartbeat'] or '-'} "
                      f"| {c['system']} | {c['n']} | {fmt(i['median'])} [{fmt(i['q1'])}–{fmt(i['q3'])}] "
                      f"({fmt(i['min'])}–{fmt(i['max'])}) | {fmt(lost['median'], 0)} ({fmt(lost['max'], 0)}) "
                      f"| {fmt(d8['median'])} [{fmt(d8['q1'])}–{fmt(d8['q3'])}] "
@@ -120,12 +131,12 @@ def summary_md(cells):
     return "\n".join(lines) + "\n"
 
 
-FIG_GROUP = ("scenario", "system", "heartbeat_ms")
+FIG_GROUP = ("scenario", "system", "heartbeat")
 
 
 def label(key):
     scenario, system, hb = key
-    return f"{scenario}\n{system}" + (f"\nhb {hb} ms" if hb else "")
+    return f"{scenario}\n{system}" + (f"\nhb {hb.replace('x', ' ms x ')}" if hb else "")
 
 
 def figure(records, proto, metric, path, paper):
@@ -178,7 +189,7 @@ def figure_text(groups, proto, metric, paper):
     """The figure's table and its neutral paragraph (medians, against the paper's with --paper)."""
     ms = ["interruption_ms"] if metric == "interruption_ms" else ["qos_drop_pct_8s", "qos_drop_pct_120s"]
     unit = "ms" if metric == "interruption_ms" else "%"
-    head = "| scenario | system | heartbeat ms | n | " + " | ".join(
+    head = "| scenario | system | heartbeat ms x misses | n | " + " | ".join(
         f"{m} median [q1–q3] (min–max)" for m in ms) + (" | paper |" if paper else " |")
     rows = [head, "|" + "---|" * (4 + len(ms) + bool(paper))]
     text = []
@@ -189,7 +200,7 @@ def figure_text(groups, proto, metric, paper):
             f"{fmt(s['median'], 2)} [{fmt(s['q1'], 2)}–{fmt(s['q3'], 2)}] ({fmt(s['min'], 2)}–{fmt(s['max'], 2)})" for s in st)
             + (f" | {pv if pv is not None else '–'} |" if paper else " |"))
         s = st[0]
-        line = f"{key[0]}/{key[1]}" + (f" (heartbeat {key[2]} ms)" if key[2] else "") + \
+        line = f"{key[0]}/{key[1]}" + (f" (heartbeat {key[2].replace('x', ' ms x ')})" if key[2] else "") + \
             f": median {fmt(s['median'])} {unit} (quartiles {fmt(s['q1'])}–{fmt(s['q3'])}, {s['n']} runs)"
         if len(ms) > 1:
             line += f", over a 2 min call {fmt(st[1]['median'], 2)} %"
@@ -206,10 +217,10 @@ def steps_table(records):
     for r in records:
         for k, v in (r.get("steps") or {}).items():
             if k.endswith("_ms") and isinstance(v, (int, float)) and not isinstance(v, bool):
-                cells.setdefault((r["scenario"], r["system"], r.get("heartbeat_ms")), {}).setdefault(k, []).append(v)
+                cells.setdefault((r["scenario"], r["system"], r.get("heartbeat")), {}).setdefault(k, []).append(v)
     if not cells:
         return []
-    rows = ["| scenario | system | heartbeat ms | step: median ms (n) |", "|---|---|---|---|"]
+    rows = ["| scenario | system | heartbeat ms x misses | step: median ms (n) |", "|---|---|---|---|"]
     for (scen, system, hb), ks in sorted(cells.items(), key=str):
         parts = ", ".join(f"{k} {fmt(stats(v)['median'])} ({len(v)})" for k, v in sorted(ks.items()))
         rows.append(f"| {scen} | {system} | {hb or '-'} | {parts} |")

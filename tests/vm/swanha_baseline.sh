@@ -16,12 +16,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ELASTIC_REPO/testbed/experiment/systems/swanha.sh"
+. "$ELASTIC_REPO/testbed/lib/cluster.sh"  # (eu_ike_spis, eu_inits)
 PROBE=$ELASTIC_REPO/testbed/tools/probe.py
 RUNS=${*:-gcm:kill cbc:link}
 echo_pid=
 
-eu_spis() { swanctl_in eu --list-sas | awk '/ESTABLISHED, IKEv2/ { print $5, $6 }'; }
-eu_inits() { grep -c 'IKE_SA_INIT request' "$CHARON_RUN/eu/charon.log" || true; }
 eu_rekeys() { grep -c 'parsed CREATE_CHILD_SA request' "$CHARON_RUN/eu/charon.log" || true; }
 
 cleanup() {
@@ -55,7 +54,7 @@ probe_start() {
 one_failover() {
 	local child=$1 mode=$2 round=$3 age=${4:-0} owner alt spis inits top oseq secs seq0 i json t_fail t_master drops top_after out
 	owner=$(swanha_owner) alt=$(swanha_other "$(swanha_owner)")
-	spis=$(eu_spis) inits=$(eu_inits)
+	spis=$(eu_ike_spis) inits=$(eu_inits)
 	local ev=$(wc -l <"$CHARON_RUN/$alt/vrrp.events")
 	echo "--- $child, failover $round: $mode of the active gateway $owner, $alt takes over"
 	expect_eq "the standby $alt holds the VPN passive" "$(swanha_synced $alt && echo yes)" yes
@@ -88,7 +87,7 @@ one_failover() {
 	top_after=$(swanha_seq eu seq)
 	out=$(ip netns exec eu ping -n -c 20 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1)
 	expect_match "traffic flows through $alt after the failover" "$out" ' 0% packet loss'
-	expect_eq "EU IKE_SA unchanged (same SPIs)" "$(eu_spis)" "$spis"
+	expect_eq "EU IKE_SA unchanged (same SPIs)" "$(eu_ike_spis)" "$spis"
 	expect_eq "no new IKE_SA_INIT from the EU" "$(eu_inits)" "$inits"
 	grep -q 'HA segment 1 activated' "$CHARON_RUN/$alt/charon.log" || fail "$alt's ha plugin did not activate its segment"
 	# the baseline's sequence-number behaviour (a finding, not a defect of the test bed)
@@ -118,11 +117,11 @@ for run in $RUNS; do
 	echo_pid=$!
 	for round in 1 2; do
 		one_failover "$child" "$mode" $round "${age:-0}"
-		spis=$(eu_spis) inits=$(eu_inits) rekeys=$(eu_rekeys) active=$(swanha_owner)
+		spis=$(eu_ike_spis) inits=$(eu_inits) rekeys=$(eu_rekeys) active=$(swanha_owner)
 		t0=$(date +%s.%N)
 		swanha_restore
 		echo "swanha_restore took $(awk -v a=$t0 -v b=$(date +%s.%N) 'BEGIN { printf "%.1f", b - a }') s ($(tail -1 "$SWANHA_DIR/restore.log"))"
-		expect_eq "restored: the EU kept its IKE_SA (same SPIs)" "$(eu_spis)" "$spis"
+		expect_eq "restored: the EU kept its IKE_SA (same SPIs)" "$(eu_ike_spis)" "$spis"
 		expect_eq "restored: no new IKE_SA_INIT from the EU" "$(eu_inits)" "$inits"
 		expect_ge "restored: the active node's resync rekeyed the EU's CHILD_SA (CREATE_CHILD_SA requests)" \
 			"$(eu_rekeys)" $((rekeys + 1))

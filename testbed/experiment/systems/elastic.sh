@@ -1,7 +1,7 @@
 # The system under test: elastic-ipsec. X_GATEWAYS gateways and a witness, each gateway with
 # charon + the elastic plugin, elastic-syncd and elastic-heartbeatd (testbed/lib/ha.sh); traffic
 # steered per VPN by the plugin's steering hook. Interface of a system (engine.sh):
-#   SYS_start HEARTBEAT_MS, SYS_up CHILD, SYS_event SCENARIO, SYS_restore SCENARIO.
+#   SYS_start HEARTBEAT_MS MISSES, SYS_up CHILD, SYS_event SCENARIO, SYS_restore SCENARIO.
 # SYS_event leaves what it measured of the system's own work (JSON) in $X_STEPS.
 
 # el_vpn NODE: "IKE_ID ROLE" of the EU's current VPN on NODE (empty if NODE does not hold it).
@@ -34,7 +34,7 @@ el_wait_ready() {
 
 elastic_start() {
 	# exported: a gateway restarted after a failover must get the same settings
-	export CLUSTER_N=$X_GATEWAYS HA_INTERVAL=${1}ms HA_MISSES=$X_MISSES CLUSTER_DPD=30s
+	export CLUSTER_N=$X_GATEWAYS HA_INTERVAL=${1}ms HA_MISSES=$2 CLUSTER_DPD=30s
 	ha_start
 	trap - EXIT
 	X_STEPS='{}'
