@@ -6,12 +6,6 @@
 
 TOOLS=$ELASTIC_REPO/testbed/tools
 
-# snmp_tcp NS FIELD: a Tcp counter of namespace NS (/proc/net/snmp).
-snmp_tcp() {
-	ip netns exec "$1" awk -v f="$2" '/^Tcp:/ { if (seen) { for (i = 1; i <= NF; i++) if (h[i] == f) print $i }
-		else { split($0, h); seen = 1 } }' /proc/net/snmp
-}
-
 # wait_listen NS PROTO PORT: until a socket of NS listens on PORT (the receiver is up).
 wait_listen() {
 	local i

@@ -171,12 +171,18 @@ ha_role() { ctl "$1" list 2>/dev/null | awk '/ike-id/ { gsub(",", ""); for (i = 
 # ha_oseq NODE: outbound sequence number of the EU's VPN's first CHILD_SA as NODE holds it.
 ha_oseq() { ctl "$1" list 2>/dev/null | awk '/spi_in/ { for (i = 1; i <= NF; i++) if ($i == "oseq") { v = $(i + 1); gsub(",", "", v); print v; exit } }'; }
 
-# ha_restart NODE: a killed gateway comes back (kernel state as after a reboot), all daemons.
-ha_restart() {
+# ha_reboot_net NODE: a failed gateway's network as after a reboot: no SAs or policies, links up,
+# its routes.
+ha_reboot_net() {
 	ip -n $1 xfrm state flush && ip -n $1 xfrm policy flush
 	ip -n $1 link set eth-rf up && ip -n $1 link set eth-rb up
 	ip -n $1 route replace default via "$(topology_sg_addrs $1 | awk '{ print $3 }')"
 	ip -n $1 route replace 10.2.0.0/24 via "$(topology_sg_addrs $1 | awk '{ print $4 }')"
+}
+
+# ha_restart NODE: a killed gateway comes back (kernel state as after a reboot), all daemons.
+ha_restart() {
+	ha_reboot_net $1
 	charon_start $1 $1 "install_routes = no
 		plugins { elastic { node = $1
 			$(ha_plugin_conf $1) } }"

@@ -22,6 +22,12 @@ ns_link() {
 # xfrm_stat NS FIELD: a counter from /proc/net/xfrm_stat in NS (e.g. XfrmInStateSeqError).
 xfrm_stat() { ip netns exec "$1" awk -v f="$2" '$1 == f { print $2 }' /proc/net/xfrm_stat; }
 
+# snmp_tcp NS FIELD: a Tcp counter of namespace NS (/proc/net/snmp), e.g. RetransSegs.
+snmp_tcp() {
+	ip netns exec "$1" awk -v f="$2" '/^Tcp:/ { if (seen) { for (i = 1; i <= NF; i++) if (h[i] == f) print $i }
+		else { split($0, h); seen = 1 } }' /proc/net/snmp
+}
+
 # xfrm_packets NS SPI: packet count of the SA with SPI (hex, e.g. 0x00001000) in NS.
 xfrm_packets() {
 	ip -n "$1" -s xfrm state | awk -v spi="$2" '

@@ -59,10 +59,6 @@ done
 # TCP: a paced 8 Mbit/s bulk stream from the EU across each transfer.
 trec=$CHARON_RUN/tcp.txt
 : >"$trec"
-retrans() {
-	ip netns exec eu awk '/^Tcp:/ { if (seen) { for (i = 1; i <= NF; i++) if (h[i] == "RetransSegs") print $i }
-		else { split($0, h); seen = 1 } }' /proc/net/snmp
-}
 for r in $(seq "$tcp_runs"); do
 	to=sg$(( ${owner#sg} % 3 + 1 ))
 	port=$((8000 + r))
@@ -70,13 +66,13 @@ for r in $(seq "$tcp_runs"); do
 	ip netns exec rb "$ELASTIC_REPO/testbed/tools/tcpstream.py" sink 10.2.0.1 $port "$CHARON_RUN/tcp.json" &
 	sink=$!
 	sleep 0.5
-	r0=$(retrans)
+	r0=$(snmp_tcp eu RetransSegs)
 	ip netns exec eu "$ELASTIC_REPO/testbed/tools/tcpstream.py" send 10.1.0.1 10.2.0.1 $port 8000000 4 &
 	sender=$!
 	sleep 1.5
 	ctl $owner transfer --ike-id "$(ike_id_of_eu $owner)" --to $to >/dev/null || true
 	wait $sender $sink || true
-	echo "$owner $to $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["max_gap_ms"], d["bytes"])' "$CHARON_RUN/tcp.json") $(( $(retrans) - r0 ))" | tee -a "$trec"
+	echo "$owner $to $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["max_gap_ms"], d["bytes"])' "$CHARON_RUN/tcp.json") $(( $(snmp_tcp eu RetransSegs) - r0 ))" | tee -a "$trec"
 	owner=$to
 	wait_owner $owner
 	sleep 1

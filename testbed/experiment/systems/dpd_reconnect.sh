@@ -57,9 +57,6 @@ dpd_reconnect_restore() {
 	local owner=$X_FAILED end=$(($(date +%s) + 60))
 	while [ "$(date +%s)" -lt $end ]; do dpdr_owner >/dev/null && break; sleep 0.05; done
 	X_STEPS="{\"reestablished\": $(dpdr_owner >/dev/null && echo true || echo false)}"
-	ip -n $owner xfrm state flush && ip -n $owner xfrm policy flush
-	ip -n $owner link set eth-rf up && ip -n $owner link set eth-rb up
-	ip -n $owner route replace default via "$(topology_sg_addrs $owner | awk '{ print $3 }')"
-	ip -n $owner route replace 10.2.0.0/24 via "$(topology_sg_addrs $owner | awk '{ print $4 }')"
+	ha_reboot_net $owner
 	dpdr_gateway $owner
 }
