@@ -61,10 +61,16 @@ charon_conf() {
 
 # charon_start NAME NETNS [EXTRA]: start charon NAME in NETNS and wait until vici answers.
 charon_start() {
-	local name=$1 ns=$2 dir=$CHARON_RUN/$1 i
 	charon_prepare_plugins
-	mkdir -p "$dir"
-	charon_conf "$name" "${3:-}" >"$dir/strongswan.conf"
+	mkdir -p "$CHARON_RUN/$1"
+	charon_conf "$1" "${3:-}" >"$CHARON_RUN/$1/strongswan.conf"
+	charon_launch "$1" "$2"
+}
+
+# charon_launch NAME NS [TRIES]: charon of instance NAME (its strongswan.conf written) in
+# namespace NS; returns once it answers swanctl (TRIES x 0.1 s, default 100).
+charon_launch() {
+	local name=$1 ns=$2 dir=$CHARON_RUN/$1 i
 	# The pid file path is compiled in: give each instance its own piddir in its mount namespace
 	# (charon-systemd writes none). The launcher's pid is charon's (both shells exec).
 	local piddir="mount --bind '$dir' '$SWAN_PREFIX/var/run' &&"
@@ -72,7 +78,8 @@ charon_start() {
 	ip netns exec "$ns" sh -c "$piddir STRONGSWAN_CONF='$dir/strongswan.conf' exec '$CHARON_EXEC'" \
 		>"$dir/charon.out" 2>&1 &
 	echo $! >"$dir/launcher.pid"
-	for i in $(seq 100); do
+	disown $!  # tests kill it: no "Killed" notice from this shell
+	for i in $(seq "${3:-100}"); do
 		swanctl_in "$name" --stats >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done

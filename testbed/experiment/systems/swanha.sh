@@ -167,20 +167,11 @@ swanha_charon_conf() {
 
 # swanha_charon_start NAME HA: charon_start's procedure with swanha_charon_conf.
 swanha_charon_start() {
-	local name=$1 dir=$CHARON_RUN/$1 i
+	local dir=$CHARON_RUN/$1
 	mkdir -p "$dir" "$SWAN_PREFIX/var/run" 2>/dev/null || true
 	rm -f "$dir/charon.pid" "$dir/charon.ha"
-	swanha_charon_conf "$name" "$2" >"$dir/strongswan.conf"
-	ip netns exec "$name" sh -c "mount --bind '$dir' '$SWAN_PREFIX/var/run' &&
-		STRONGSWAN_CONF='$dir/strongswan.conf' exec '$SWAN_PREFIX/libexec/ipsec/charon'" >"$dir/charon.out" 2>&1 &
-	echo $! >"$dir/launcher.pid"
-	disown $!  # swanha_fail kills it: no "Killed" notice from the caller's shell
-	for i in $(seq 150); do
-		swanctl_in "$name" --stats >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	cat "$dir/charon.out" "$dir/charon.log" >&2 2>/dev/null
-	die "charon $name did not start"
+	swanha_charon_conf "$1" "$2" >"$dir/strongswan.conf"
+	charon_launch "$1" "$1" 150
 }
 
 # keepalived reports the sync group's state changes, in order, through its notify FIFO to one
