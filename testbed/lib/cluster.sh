@@ -20,6 +20,16 @@ cluster_start() {
 	for n in $TOPOLOGY_EUS; do swanctl_load $n "$(swanctl_conf_cluster_eu $n)"; done
 }
 
+# sg_with_child: the gateway whose charon has a CHILD_SA of the EU installed (for baselines that
+# run plain charons: no elastic plugin to ask).
+sg_with_child() {
+	local n
+	for n in $TOPOLOGY_SGS; do
+		swanctl_in $n --list-sas --ike rw 2>/dev/null | grep -q 'INSTALLED' && { echo $n; return 0; }
+	done
+	return 1
+}
+
 # eu_ike_spis [EU [SWANCTL_ARGS...]]: "SPI_I SPI_R" of each IKE_SA the EU (default eu) has
 # established: a moved VPN keeps them.
 eu_ike_spis() {

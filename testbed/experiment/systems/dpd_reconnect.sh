@@ -7,14 +7,6 @@
 # (CLUSTER_DPD), retransmissions after 1 s, 1.8 s, 3.24 s (retransmit_timeout 1, tries 2), then
 # dpd_action = restart. strongSwan's defaults (4 s, 5 tries) would take 165 s.
 
-dpdr_owner() {
-	local n
-	for n in $TOPOLOGY_SGS; do
-		swanctl_in $n --list-sas --ike rw 2>/dev/null | grep -q 'INSTALLED' && { echo $n; return 0; }
-	done
-	return 1
-}
-
 dpdr_gateway() {
 	charon_start $1 $1 "install_routes = no"
 	swanctl_load $1 "$(swanctl_conf_cluster_sg)"
@@ -35,10 +27,10 @@ dpd_reconnect_start() {
 dpd_reconnect_up() {
 	swanctl_in eu --terminate --ike sg >/dev/null 2>&1 || true
 	swanctl_in eu --initiate --ike sg --child "$1" >/dev/null
-	dpdr_owner >/dev/null
+	sg_with_child >/dev/null
 }
 
-dpd_reconnect_prepare() { X_OWNER=$(dpdr_owner); }
+dpd_reconnect_prepare() { X_OWNER=$(sg_with_child); }
 
 dpd_reconnect_event() {
 	local owner=$X_OWNER n
@@ -55,8 +47,8 @@ dpd_reconnect_event() {
 # new IKE_SA.
 dpd_reconnect_restore() {
 	local owner=$X_FAILED end=$(($(date +%s) + 60))
-	while [ "$(date +%s)" -lt $end ]; do dpdr_owner >/dev/null && break; sleep 0.05; done
-	X_STEPS="{\"reestablished\": $(dpdr_owner >/dev/null && echo true || echo false)}"
+	while [ "$(date +%s)" -lt $end ]; do sg_with_child >/dev/null && break; sleep 0.05; done
+	X_STEPS="{\"reestablished\": $(sg_with_child >/dev/null && echo true || echo false)}"
 	ha_reboot_net $owner
 	dpdr_gateway $owner
 }

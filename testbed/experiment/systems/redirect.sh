@@ -27,7 +27,7 @@ redirect_up() {
 	swanctl_in eu --terminate --ike sg >/dev/null 2>&1 || true
 	topology_steer sg1
 	swanctl_in eu --initiate --ike sg --child "$1" >/dev/null
-	dpdr_owner >/dev/null
+	sg_with_child >/dev/null
 }
 
 # rdr_owner: the gateway holding the EU's current IKE_SA, by its SPI (the old owner may still
