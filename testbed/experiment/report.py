@@ -5,7 +5,7 @@ records (RUNS_DIR/*.json, one object per run, as the engine writes them).
 Writes to OUT_DIR:
   summary.json, summary.md   per cell (scenario/proto/cipher/kbps/heartbeat/system): n, median,
                              quartiles, min, max of interruption_ms, lost, qos_drop_pct_8s, _120s
-  fig_interruption_{udp,tcp}.png, fig_qos_{udp,tcp}.png
+  fig_interruption_{udp,tcp}.png, fig_qos_{udp,tcp}.png, fig_factors.png (factors.py)
                              box-and-whisker plots like the paper's figures 6 and 7, one box per
                              scenario/system/heartbeat (cipher and bit rate pooled: the paper saw no
                              effect of either; summary.md keeps them apart)
@@ -21,6 +21,7 @@ import argparse, datetime, glob, importlib.util, json, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emodel  # noqa: E402
+import factors  # noqa: E402
 
 annotate = emodel.annotate  # record.py calls report.annotate
 
@@ -301,6 +302,11 @@ def main():
                    f"<!-- paragraph: {fig} -->", text, "<!-- /paragraph -->", ""]
             if prose.get(fig):
                 md += [prose[fig], ""]
+    if factors.figure(records, os.path.join(a.out_dir, "fig_factors.png")):
+        md += [f"## Figure {n + 1}: cipher and bit rate (elastic-ipsec)", "", "![fig_factors](fig_factors.png)", "",
+               "<!-- paragraph: fig_factors -->", factors.text(records), "<!-- /paragraph -->", ""]
+        if prose.get("fig_factors"):
+            md += [prose["fig_factors"], ""]
     md += steps_table(records)
     with open(os.path.join(a.out_dir, "report.md"), "w") as f:
         f.write("\n".join(md))
