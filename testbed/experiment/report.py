@@ -94,7 +94,13 @@ def order(r, fields):
     s = r["scenario"]
     return (SCENARIOS.index(s) if s in SCENARIOS else len(SCENARIOS), s) + tuple(
         (r[k] is not None, str(r[k]).zfill(8) if isinstance(r[k], int) else str(r[k]))
-        if k != "heartbeat" else (r["heartbeat_ms"] is not None, str(r["heartbeat_ms"]).zfill(8), str(r.get("misses"))) for k in fields if k != "scenario")
+        if k != "heartbeat" else heartbeat_order(r) for k in fields if k != "scenario")
+
+
+def heartbeat_order(r):
+    """Without a heartbeat first, then by interval and misses as numbers."""
+    hb, misses = r.get("heartbeat_ms"), r.get("misses")
+    return (hb is not None, hb or 0, misses if isinstance(misses, int) else 0)
 
 
 def group(records, fields):
@@ -222,7 +228,12 @@ def steps_table(records):
     if not cells:
         return []
     rows = ["| scenario | system | heartbeat ms x misses | step: median ms (n) |", "|---|---|---|---|"]
-    for (scen, system, hb), ks in sorted(cells.items(), key=str):
+    def key(item):
+        (scen, system, hb), _ = item
+        interval, _, misses = (hb or "").partition("x")
+        return (str(scen), str(system), hb is not None, int(interval or 0), int(misses or 0))
+
+    for (scen, system, hb), ks in sorted(cells.items(), key=key):
         parts = ", ".join(f"{k} {fmt(stats(v)['median'])} ({len(v)})" for k, v in sorted(ks.items()))
         rows.append(f"| {scen} | {system} | {hb or '-'} | {parts} |")
     return ["## Where the time goes: the systems' own step timings", "",

@@ -60,6 +60,14 @@ class Text(unittest.TestCase):
         self.assertIn("1 found a difference at the 5 % level: ha_kill/udp by cipher at 48 kbps", md)
         self.assertIn("heartbeat 100x3", md)
 
+    def test_bit_rate_pools_only_ciphers_of_every_rate(self):
+        # gcm only at 48 kbps: it stays out of the bit-rate test (it would make 48 kbps look slower)
+        recs = [rec("tm", c, k, 80) for c in ("aes128-cbc", "aes128-ctr") for k in (8, 48, 96)]
+        recs += [rec("tm", "aes128-gcm", 48, 900), rec("ha_kill", "aes128-cbc", 48, 300)]
+        md = factors.text(recs)
+        self.assertIn("| tm | udp | bit rate (cbc, ctr) | 8: 80 (2), 48: 80 (2), 96: 80 (2) |", md)
+        self.assertIn("aes128-gcm: 900 (1)", md)
+
 
 if __name__ == "__main__":
     unittest.main()

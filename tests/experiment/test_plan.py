@@ -13,8 +13,9 @@ def plan(cells, *args, runs=None):
         os.makedirs(os.path.join(d, "runs"))
         for k in runs or []:
             open(os.path.join(d, "runs", k + ".json"), "w").close()
+        env = {k: v for k, v in os.environ.items() if k != "ELASTIC_EXPERIMENT_CELLS"}
         return subprocess.run([sys.executable, PLAN, *args, conf, os.path.join(d, "runs")],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=env)
 
 
 class Plan(unittest.TestCase):

@@ -53,6 +53,8 @@ class Report(unittest.TestCase):
         recs += [record("ha_kill", "udp", i, int(i / 20), k) for k, i in enumerate([1500, 1600, 1400], 1)]
         recs += [record("none", "udp", i, 0, k, heartbeat_ms=None) for k, i in enumerate([1.0, 2.0, 3.0], 1)]
         recs += [record("tm", "tcp", i, 0, k) for k, i in enumerate([1000, 2000], 1)]
+        # the engine's records carry the misses: the config's default gives its own label
+        recs += [record("ha_kill", "tcp", 400, 0, 1, misses=3)]
         # a cell with its own heartbeat misses: apart from the default's
         recs += [record("ha_kill", "udp", i, int(i / 20), k, misses=2) for k, i in enumerate([900, 1100], 1)]
         cls.records = recs
@@ -72,11 +74,11 @@ class Report(unittest.TestCase):
         cls.tmp.cleanup()
 
     def test_cells(self):
-        self.assertEqual(self.summary["runs"], 15)
+        self.assertEqual(self.summary["runs"], 16)
         self.assertEqual([s[0] for s in self.summary["skipped"]], ["broken.json"])
         self.assertEqual(set(self.cells), {"tm/udp/aes128-cbc/48/1000/elastic", "ha_kill/udp/aes128-cbc/48/1000/elastic",
                                            "none/udp/aes128-cbc/48/-/elastic", "tm/tcp/aes128-cbc/48/1000/elastic",
-                                           "ha_kill/udp/aes128-cbc/48/1000x2/elastic"})
+                                           "ha_kill/udp/aes128-cbc/48/1000x2/elastic", "ha_kill/tcp/aes128-cbc/48/1000x3/elastic"})
         tm = self.cells["tm/udp/aes128-cbc/48/1000/elastic"]
         self.assertEqual(tm["n"], 5)
         i = tm["interruption_ms"]
@@ -108,7 +110,8 @@ class Report(unittest.TestCase):
             md = f.read()
         for s in ("<!-- paragraph: fig_interruption_udp -->", "<!-- paragraph: fig_qos_tcp -->", "(fig_qos_udp.png)",
                   "test vm", "abc1234", "the paper reports 1330 ms", "the paper reports 1700 ms",
-                  "ha_kill/elastic (heartbeat 1000 ms x 2): median 1000.0 ms"):
+                  "ha_kill/elastic (heartbeat 1000 ms x 2): median 1000.0 ms",
+                  "ha_kill/elastic (heartbeat 1000 ms x 3): median 400.0 ms"):
             self.assertIn(s, md)
         with open(os.path.join(self.out, "summary.md")) as f:
             self.assertIn("| tm | udp | aes128-cbc | 48 | 1000 | elastic | 5 | 300.0 [200.0–400.0] (100.0–1000.0) |", f.read())
