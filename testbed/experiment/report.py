@@ -61,9 +61,17 @@ def stats(values):
 
 
 def load(runs_dir):
-    """The run records, annotated where needed, and [file, reason] of those skipped."""
-    records, skipped = [], []
+    """The run records, annotated where needed, [file, reason] of those skipped, and [file, error]
+    of the failed runs (KEY.error.json: the engine redid them)."""
+    records, skipped, failed = [], [], []
     for path in sorted(glob.glob(os.path.join(runs_dir, "*.json"))):
+        if path.endswith(".error.json"):
+            try:
+                with open(path) as f:
+                    failed.append([os.path.basename(path), str(json.load(f).get("error"))])
+            except (OSError, ValueError, AttributeError) as e:
+                skipped.append([os.path.basename(path), str(e)])
+            continue
         try:
             with open(path) as f:
                 r = json.load(f)
@@ -78,7 +86,7 @@ def load(runs_dir):
             skipped.append([os.path.basename(path), str(e)])
             continue
         records.append(r)
-    return records, skipped
+    return records, skipped, failed
 
 
 def heartbeat(r):
@@ -272,11 +280,11 @@ def main():
     if importlib.util.find_spec("matplotlib") is None:
         sys.exit("report.py: needs matplotlib (Debian: apt-get install python3-matplotlib; run it with /usr/bin/python3)")
     os.makedirs(a.out_dir, exist_ok=True)
-    records, skipped = load(a.runs_dir)
+    records, skipped, failed = load(a.runs_dir)
     cells = summarize(records)
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     command = " ".join(["report.py"] + sys.argv[1:])
-    summary = {"generated": now, "command": command, "runs": len(records), "skipped": skipped,
+    summary = {"generated": now, "command": command, "runs": len(records), "skipped": skipped, "failed": failed,
                "commits": unique(records, "commit"), "machines": unique(records, "machine"),
                "paper": {m: {f"{k}/{p}": v for (k, p), v in d.items()} for m, d in PAPER.items()} if a.paper else None,
                "cells": cells}
@@ -291,7 +299,8 @@ def main():
           f"- Machine: {'; '.join(unique(records, 'machine')) or 'unknown'}",
           f"- Commit: {', '.join(unique(records, 'commit')) or 'unknown'}",
           f"- Command: {', '.join('`%s`' % c for c in unique(records, 'command')) or 'unknown'}; report: `{command}`",
-          f"- Runs: {len(records)}" + (f" ({len(skipped)} skipped, see summary.json)" if skipped else ""),
+          f"- Runs: {len(records)}" + (f" ({len(skipped)} skipped, see summary.json)" if skipped else "")
+          + (f"; {len(failed)} failed and were run again (" + "; ".join(sorted({e for _, e in failed})) + ")" if failed else ""),
           "- Speech quality: ITU-T G.107 (06/2015) E-model instead of the paper's POLQA; MOS drop relative to "
           "the same stream without loss, over an 8 s stream and over a 2 min call (testbed/experiment/emodel.py).",
           "- Per cell (cipher, bit rate apart): [summary.md](summary.md). Boxes: quartiles and median, whiskers "

@@ -63,6 +63,9 @@ class Report(unittest.TestCase):
                 json.dump(r, f)
         with open(os.path.join(runs, "broken.json"), "w") as f:
             f.write("{")
+        # a failed run's record (the engine ran it again): counted apart, not in the cells
+        with open(os.path.join(runs, "tm-x-01.error.json"), "w") as f:
+            json.dump(dict(record("tm", "udp", None, 0, 1), error="the receiver wrote no result"), f)
         subprocess.run([py, os.path.join(ROOT, "testbed", "experiment", "report.py"), runs, cls.out, "--paper"],
                        check=True, capture_output=True)
         with open(os.path.join(cls.out, "summary.json")) as f:
@@ -76,6 +79,7 @@ class Report(unittest.TestCase):
     def test_cells(self):
         self.assertEqual(self.summary["runs"], 16)
         self.assertEqual([s[0] for s in self.summary["skipped"]], ["broken.json"])
+        self.assertEqual(self.summary["failed"], [["tm-x-01.error.json", "the receiver wrote no result"]])
         self.assertEqual(set(self.cells), {"tm/udp/aes128-cbc/48/1000/elastic", "ha_kill/udp/aes128-cbc/48/1000/elastic",
                                            "none/udp/aes128-cbc/48/-/elastic", "tm/tcp/aes128-cbc/48/1000/elastic",
                                            "ha_kill/udp/aes128-cbc/48/1000x2/elastic", "ha_kill/tcp/aes128-cbc/48/1000x3/elastic"})
@@ -111,7 +115,8 @@ class Report(unittest.TestCase):
         for s in ("<!-- paragraph: fig_interruption_udp -->", "<!-- paragraph: fig_qos_tcp -->", "(fig_qos_udp.png)",
                   "test vm", "abc1234", "the paper reports 1330 ms", "the paper reports 1700 ms",
                   "ha_kill/elastic (heartbeat 1000 ms x 2): median 1000.0 ms",
-                  "ha_kill/elastic (heartbeat 1000 ms x 3): median 400.0 ms"):
+                  "ha_kill/elastic (heartbeat 1000 ms x 3): median 400.0 ms",
+                  "1 failed and were run again (the receiver wrote no result)"):
             self.assertIn(s, md)
         with open(os.path.join(self.out, "summary.md")) as f:
             self.assertIn("| tm | udp | aes128-cbc | 48 | 1000 | elastic | 5 | 300.0 [200.0–400.0] (100.0–1000.0) |", f.read())
