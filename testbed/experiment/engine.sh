@@ -54,7 +54,7 @@ system_switch() {
 		outage_prepare || return 1
 	fi
 	if [ "$3" != "${X_UP:-}" ]; then
-		"${1}_up" "${X_CHILD[$3]}" || return 1
+		"${1}_up" "${X_CHILD[$3]}" || { echo "$1: the EU's tunnel ($3) did not come up" >&2; return 1; }
 		X_UP=$3
 	fi
 }
@@ -62,23 +62,26 @@ system_switch() {
 # misses HB: the heartbeat misses of a cell's HEARTBEAT_MS[xMISSES] (default: the config's).
 misses() { case $1 in *x*) echo "${1#*x}" ;; *) echo "$X_MISSES" ;; esac; }
 
+# failed KEY STEP: why a run stopped, for OUT/log/errors.log (the run's event log holds the detail)
+failed() { echo "$1: $2 failed: $(grep -v ' Killed ' "$X_OUT/log/event.log" | tail -3)" >&2; }
+
 # run_one KEY SCENARIO SYSTEM PROTO CIPHER KBPS HB STREAM_S
 run_one() {
 	local key=$1 scen=$2 sys=$3 proto=$4 cipher=$5 kbps=$6 hb=$7 secs=$8 event_rc=0
 	system_switch "$sys" "$([ "$hb" = 0 ] && echo "" || echo "$hb")" "$cipher" || return 1
 	X_STEPS='{}'
-	case $scen in none | outage) ;; *) "${sys}_prepare" >>"$X_OUT/log/event.log" 2>&1 || return 1 ;; esac
+	case $scen in none | outage) ;; *) "${sys}_prepare" >"$X_OUT/log/event.log" 2>&1 || { failed "$key" prepare; return 1; } ;; esac
 	measure_start "$proto" "$kbps" "$secs"
 	measure_at "$X_EVENT_AT"
 	case $scen in
 	none) ;;
 	outage) outage_event ;;
-	*) "${sys}_event" "$scen" >"$X_OUT/log/event.log" 2>&1 || event_rc=$? ;;
+	*) "${sys}_event" "$scen" >>"$X_OUT/log/event.log" 2>&1 || event_rc=$? ;;
 	esac
 	local event_steps=$X_STEPS
 	measure_end >"$M_DIR/counters.json"
-	[ $event_rc = 0 ] || { echo "$key: the $scen event failed: $(tail -3 "$X_OUT/log/event.log")" >&2; return 1; }
-	case $scen in none | outage) ;; *) "${sys}_restore" "$scen" >>"$X_OUT/log/event.log" 2>&1 || return 1 ;; esac
+	[ $event_rc = 0 ] || { failed "$key" "the $scen event"; return 1; }
+	case $scen in none | outage) ;; *) "${sys}_restore" "$scen" >>"$X_OUT/log/event.log" 2>&1 || { failed "$key" restore; return 1; } ;; esac
 	# a failover's own figures come from the new owner's log, read by restore
 	[ "$event_steps" = '{}' ] && event_steps=$X_STEPS
 	"$here/record.py" "$X_OUT/runs/$key.json" "$M_DIR/stream.json" "$M_DIR/sender.json" "$M_DIR/counters.json" "$event_steps" \
