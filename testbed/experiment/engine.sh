@@ -91,6 +91,19 @@ run_one() {
 		machine="$X_MACHINE" command="${ELASTIC_EXPERIMENT_COMMAND:-}" started="$(date -u +%FT%TZ)"
 }
 
+# keep_logs KEY: every daemon's log of a failed run, for its diagnosis (the VM's run directory goes
+# with the VM) under the build tree's experiment-failed/KEY.
+keep_logs() {
+	local keep=${ELASTIC_BUILD:-$ELASTIC_REPO/build}/experiment-failed/$1 d
+	for d in "$CHARON_RUN"/*/; do
+		[ -d "$d" ] || continue
+		mkdir -p "$keep/$(basename "$d")"
+		cp "$d"*.log "$keep/$(basename "$d")/" 2>/dev/null || true
+	done
+	cp "$X_OUT/log/event.log" "$keep/" 2>/dev/null || true
+	echo "      its logs: $keep"
+}
+
 # engine_main CONFIG OUT
 engine_main() {
 	X_CONF=$1 X_OUT=$2
@@ -118,6 +131,7 @@ engine_main() {
 print("interruption %.0f ms, lost %s, MOS %s" % (r.get("interruption_ms") or 0, r.get("lost"), r.get("mos")))' "$X_OUT/runs/$1.json")"
 		else
 			printf '[%d/%d] %s: FAILED: %s\n' $((done0 + i)) "$total" "$1" "$(tail -1 "$X_OUT/log/errors.log")"
+			keep_logs "$1"
 			return 1
 		fi
 		printf '      %d s elapsed, ETA %d s\n' $(($(date +%s) - t0)) $(( ($(date +%s) - t0) * (${#todo[@]} - i) / i ))
