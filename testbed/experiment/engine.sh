@@ -31,8 +31,10 @@ bed_teardown() {
 }
 
 # A forced outage for the meter's own check: rf drops the EU's packets for exactly 500 ms (a set
-# element with a timeout: the kernel ends it, no process start in the measured window).
+# element with a timeout: the kernel ends it, no process start in the measured window). The table
+# is made once per test bed, before the first outage run's stream.
 outage_prepare() {
+	ip netns exec rf nft list table inet outage >/dev/null 2>&1 && return 0
 	"$(cat /proc/sys/kernel/modprobe)" nf_tables
 	ip netns exec rf nft -f - <<-NFT
 	table inet outage {
@@ -51,7 +53,6 @@ system_switch() {
 		log "experiment: starting $1${2:+ (heartbeat ${2%x*} ms x $(misses "$2"))}"
 		"${1}_start" "${2%x*}" "$(misses "$2")" >"$X_OUT/log/start-$1.log" 2>&1 || { tail -20 "$X_OUT/log/start-$1.log" >&2; return 1; }
 		ip netns exec rb "$TOOLS/probe.py" echo 10.2.0.250 1 >/dev/null 2>&1 &  # (keeps rb's python warm)
-		outage_prepare || return 1
 	fi
 	if [ "$3" != "${X_UP:-}" ]; then
 		"${1}_up" "${X_CHILD[$3]}" || { echo "$1: the EU's tunnel ($3) did not come up" >&2; return 1; }
@@ -70,7 +71,11 @@ run_one() {
 	local key=$1 scen=$2 sys=$3 proto=$4 cipher=$5 kbps=$6 hb=$7 secs=$8 event_rc=0
 	system_switch "$sys" "$([ "$hb" = 0 ] && echo "" || echo "$hb")" "$cipher" || return 1
 	X_STEPS='{}'
-	case $scen in none | outage) ;; *) "${sys}_prepare" >"$X_OUT/log/event.log" 2>&1 || { failed "$key" prepare; return 1; } ;; esac
+	case $scen in
+	none) ;;
+	outage) outage_prepare || return 1 ;;  # (once per test bed; a system may build its own in SYS_up)
+	*) "${sys}_prepare" >"$X_OUT/log/event.log" 2>&1 || { failed "$key" prepare; return 1; } ;;
+	esac
 	measure_start "$proto" "$kbps" "$secs"
 	measure_at "$X_EVENT_AT"
 	case $scen in
