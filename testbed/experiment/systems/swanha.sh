@@ -119,10 +119,11 @@ swanha_routes() {
 	ip -n $1 route replace 10.2.0.0/24 via 198.51.100.254
 }
 
-# swanha_charon_conf NAME HA: strongswan.conf of instance NAME (charon_conf's layout) with the
-# ha plugin (HA = 1, gateway NAME's sync addresses) or without (the EU); never the elastic plugin.
+# swanha_charon_conf NAME HA: charon_conf's strongswan.conf for instance NAME with the elastic
+# plugin off and the ha plugin on (HA = 1, gateway NAME's sync addresses) or off (the EU); the
+# later settings override charon_conf's plugin defaults.
 swanha_charon_conf() {
-	local dir=$CHARON_RUN/$1 ha="ha { load = no }"
+	local ha=
 	if [ "$2" = 1 ]; then
 		set -- $1 $(swanha_addrs $1)
 		ha="ha {
@@ -135,34 +136,11 @@ swanha_charon_conf() {
 				resync = yes
 			}"
 	fi
-	cat <<-CONF
-	charon {
-		load_modular = yes
-		install_routes = no
+	charon_conf "$1" "install_routes = no
 		plugins {
-			include $CHARON_CONFD/charon/*.conf
-			kernel-libipsec { load = no }
-			load-tester { load = no }
 			elastic { load = no }
 			$ha
-			vici { socket = unix://$dir/charon.vici }
-		}
-		filelog {
-			main {
-				path = $dir/charon.log
-				default = 1
-				ike = 2
-				cfg = 2
-				${CHARON_LOG_LEVELS:-}
-				time_format = %T
-				time_add_ms = yes
-				append = no
-				flush_line = yes
-			}
-		}
-	}
-	swanctl { socket = unix://$dir/charon.vici }
-	CONF
+		}"
 }
 
 # swanha_charon_start NAME HA: charon_start's procedure with swanha_charon_conf.
