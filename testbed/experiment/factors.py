@@ -7,6 +7,7 @@ long tails); with two groups it is the two-sided Mann-Whitney U test. Runs at th
 of the failover runs used, so that detection is the same for every box."""
 import math
 from collections import Counter
+from statistics import median
 
 SCENARIOS = ("tm", "ha_kill")
 ALPHA = 0.05
@@ -70,12 +71,6 @@ def by(records, field, **where):
         if all(r[k] == v for k, v in where.items()) and r.get("interruption_ms") is not None:
             out.setdefault(r[field], []).append(float(r["interruption_ms"]))
     return dict(sorted(out.items()))
-
-
-def median(xs):
-    xs = sorted(xs)
-    m = len(xs) // 2
-    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
 
 
 def common_ciphers(records, **where):
