@@ -187,9 +187,18 @@ void Membership::evaluate(Micros now, std::vector<Event>& ev) {
   // 1. Our lease first: a node that just lost it must not take anything over.
   update_lease(now, ev);
 
-  // 2. The others: suspect, down, back. If we ourselves were stalled (no evaluation for D: a
-  // stopped process, an overloaded host), their silence is not evidence: give them D from now.
-  if (last_eval_ != kNever && now - last_eval_ >= d()) resumed_at_ = now;
+  // 2. The others: suspect, down, back. While we ourselves were not running (a stopped
+  // process, an overloaded host or VM), their silence is not evidence. We evaluate at least
+  // every interval, so an evaluation late by more than half of one ends a stall: after a stall
+  // of D or more they get a fresh D; after a shorter one a fresh interval, time for the
+  // heartbeat that is queued for us or that they send on their own resume.
+  if (last_eval_ != kNever) {
+    const Micros gap = now - last_eval_;
+    if (gap >= d())
+      resumed_at_ = now;
+    else if (gap > 3 * iv / 2)
+      resumed_at_ = std::max(resumed_at_, now - d() + iv);
+  }
   last_eval_ = now;
   for (auto& [name, m] : peers_) {
     if (!m.declared_down) {

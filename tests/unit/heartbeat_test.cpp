@@ -418,6 +418,42 @@ TEST(HeartbeatMembership, ShortStallUnfences) {
   EXPECT_EQ(s.count(1, Event::MemberDown), 0u);
 }
 
+TEST(HeartbeatMembership, WholeClusterStallShorterThanDDeclaresNobodyDown) {
+  // Every node stops at once (a VM or host stall) for 2.2 intervals, after an evaluation between
+  // two heartbeats: when they resume, each peer has been silent for more than D, though every
+  // node was itself not running for most of it. Fencing is right (the leases ran out), a
+  // declaration is not: nobody was heard from because nobody ran.
+  Sim s;
+  s.run(10 * kIv);
+  for (size_t i = 0; i < 3; ++i) s.m[i].tick(s.t - kIv / 10);
+  const Micros last_round = s.t - kIv;
+  s.t += 2 * kIv + kIv / 5;
+  ASSERT_GE(s.t - last_round, s.m[0].d());  // the peers' silence at the resume
+  s.run(10 * kIv);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(s.count(i, Event::MemberDown), 0u) << i;
+    EXPECT_EQ(s.count(i, Event::Takeover), 0u) << i;
+    EXPECT_EQ(s.count(i, Event::Fence), s.count(i, Event::Unfence)) << i;
+    EXPECT_EQ(s.m[i].self_state(), State::Ready) << i;
+  }
+}
+
+TEST(HeartbeatMembership, LateEvaluationStillDeclaresASilentPeer) {
+  // The grace after our own stall is one interval, not a free pass: a member that stays silent
+  // is declared down an interval after we resume.
+  Sim s;
+  s.run(10 * kIv);
+  s.up[2] = false;
+  s.t += 2 * kIv;  // sg1 and sg2 stall too, then run on without sg3
+  const Micros resume = s.t;
+  s.run(5 * kIv);
+  EXPECT_TRUE(has(s.log[0], Event::MemberDown, "sg3"));
+  const auto down = std::find_if(s.log[0].begin(), s.log[0].end(),
+                                 [](const Event& e) { return e.kind == Event::MemberDown; });
+  EXPECT_GE(down->declared_at, resume + kIv);
+  EXPECT_LE(down->declared_at, resume + 2 * kIv);
+}
+
 TEST(HeartbeatMembership, RestartWithNewBootRejoinsAtOnce) {
   Sim s;
   s.run(10 * kIv);
