@@ -191,13 +191,17 @@ void Membership::evaluate(Micros now, std::vector<Event>& ev) {
   // process, an overloaded host or VM), their silence is not evidence. We evaluate at least
   // every interval, so an evaluation late by more than half of one ends a stall: after a stall
   // of D or more they get a fresh D; after a shorter one a fresh interval, time for the
-  // heartbeat that is queued for us or that they send on their own resume.
+  // heartbeat that is queued for us or that they send on their own resume. One such short grace
+  // per D: evaluations that are late again and again (a starved process) must not postpone a
+  // dead peer's declaration for ever.
   if (last_eval_ != kNever) {
     const Micros gap = now - last_eval_;
-    if (gap >= d())
+    if (gap >= d()) {
       resumed_at_ = now;
-    else if (gap > 3 * iv / 2)
+    } else if (gap > 3 * iv / 2 && (short_grace_at_ == kNever || now - short_grace_at_ >= d())) {
       resumed_at_ = std::max(resumed_at_, now - d() + iv);
+      short_grace_at_ = now;
+    }
   }
   last_eval_ = now;
   for (auto& [name, m] : peers_) {

@@ -448,10 +448,31 @@ TEST(HeartbeatMembership, LateEvaluationStillDeclaresASilentPeer) {
   const Micros resume = s.t;
   s.run(5 * kIv);
   EXPECT_TRUE(has(s.log[0], Event::MemberDown, "sg3"));
-  const auto down = std::find_if(s.log[0].begin(), s.log[0].end(),
-                                 [](const Event& e) { return e.kind == Event::MemberDown; });
+  const auto down =
+      std::find_if(s.log[0].begin(), s.log[0].end(), [](const Event& e) { return e.kind == Event::MemberDown; });
   EXPECT_GE(down->declared_at, resume + kIv);
   EXPECT_LE(down->declared_at, resume + 2 * kIv);
+}
+
+TEST(HeartbeatMembership, EvaluationsLateAgainAndAgainStillDeclareASilentPeer) {
+  // A starved process evaluates every 1.6 intervals, always late: the short grace is granted once
+  // per D, so a dead member is still declared within D + 2 intervals of its last heartbeat.
+  Sim s;
+  s.run(10 * kIv);
+  s.up[2] = false;
+  const Micros last = s.t - kIv;
+  std::vector<Event> ev;
+  for (int i = 0; i < 20 && ev.empty(); ++i) {
+    s.t += kIv * 8 / 5;
+    (void)s.m[1].tick(s.t);  // sg2 lives (and is as late): sg1 hears it
+    for (const auto& e : s.m[0].on_heartbeat(s.m[1].make_heartbeat(s.t, ++s.wall), s.t))
+      if (e.kind == Event::MemberDown) ev.push_back(e);
+    for (const auto& e : s.m[0].tick(s.t + 100))
+      if (e.kind == Event::MemberDown) ev.push_back(e);
+  }
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].node, "sg3");
+  EXPECT_LE(ev[0].declared_at, last + s.m[0].d() + 2 * kIv + kIv * 8 / 5);
 }
 
 TEST(HeartbeatMembership, RestartWithNewBootRejoinsAtOnce) {

@@ -131,8 +131,9 @@ class Membership {
   State self_state_ = State::Joining;
   Micros lease_until_ = kNever;
   Micros last_eval_ = kNever;
-  Micros resumed_at_ = kNever;  // end of our own last stall
-  bool taken_over_ = false;     // declared down while fenced: drop, do not resume
+  Micros resumed_at_ = kNever;      // end of our own last stall
+  Micros short_grace_at_ = kNever;  // our last short stall's grace (at most one per D)
+  bool taken_over_ = false;         // declared down while fenced: drop, do not resume
 };
 
 }  // namespace elastic::hb
