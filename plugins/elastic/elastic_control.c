@@ -44,6 +44,8 @@ typedef struct {
 	char *error;
 	unsigned char *payload;
 	size_t len;
+	/** a release's clean-up, done after the answer is sent, still under the op lock */
+	elastic_released_t *released;
 } answer_t;
 
 /** Sets an allocated error from a format. */
@@ -203,7 +205,24 @@ static void dispatch(private_elastic_control_t *this, char *line, chunk_t body, 
 	}
 	elastic_store_op_lock(this->store);
 	dispatch_locked(this, line, body, a);
-	elastic_store_op_unlock(this->store);
+	if (!a->released)
+	{	/* else held until answer_sent() */
+		elastic_store_op_unlock(this->store);
+	}
+}
+
+/**
+ * After the answer went out: a release's clean-up (its IKE_SA destroyed), then the op lock that
+ * dispatch() kept for it, so that no replica of the VPN is installed before the old SAs are gone.
+ */
+static void answer_sent(private_elastic_control_t *this, answer_t *a)
+{
+	if (a->released)
+	{
+		elastic_release_finish(a->released);
+		a->released = NULL;
+		elastic_store_op_unlock(this->store);
+	}
 }
 
 static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t body, answer_t *a)
@@ -238,7 +257,8 @@ static void dispatch_locked(private_elastic_control_t *this, char *line, chunk_t
 	else if (streq(cmd, "release") && (uid = select_vpn(this, arg1, a)) &&
 			 owned(this, uid, cmd, a))
 	{
-		a->error = elastic_release(this->store, this->listener, uid, &a->payload, &a->len);
+		a->error = elastic_release(this->store, this->listener, uid, &a->payload, &a->len,
+								   &a->released);
 	}
 	else if (streq(cmd, "import"))
 	{
@@ -438,8 +458,9 @@ static void run_request(private_elastic_control_t *this, chunk_t req, size_t len
 	timed_dispatch(this, (char*)req.ptr, body, a);
 }
 
-METHOD(elastic_control_t, execute_remote, chunk_t,
-	private_elastic_control_t *this, chunk_t request, const char *from)
+METHOD(elastic_control_t, execute_remote, void,
+	private_elastic_control_t *this, chunk_t request, const char *from,
+	elastic_control_respond_t respond, void *data)
 {
 	answer_t a = {};
 	chunk_t req = chunk_alloc(request.len + 1), out;
@@ -447,9 +468,11 @@ METHOD(elastic_control_t, execute_remote, chunk_t,
 	memcpy(req.ptr, request.ptr, request.len);
 	run_request(this, req, request.len, from, &a);
 	out = encode_answer(&a);
+	respond(data, out);
+	answer_sent(this, &a);
+	chunk_clear(&out);
 	chunk_clear(&req);
 	answer_clear(&a);
-	return out;
 }
 
 METHOD(elastic_control_t, set_sync, void,
@@ -522,6 +545,7 @@ CALLBACK(on_accept, bool,
 	{
 		run_request(this, req, len, NULL, &a);
 		send_answer(stream, &a);
+		answer_sent(this, &a);
 	}
 	chunk_clear(&req);
 	answer_clear(&a);

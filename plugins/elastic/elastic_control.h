@@ -18,14 +18,19 @@
 typedef struct elastic_control_t elastic_control_t;
 typedef struct elastic_sync_t elastic_sync_t;
 
+/** Sends the answer to a request from another member (execute_remote()). */
+typedef void (*elastic_control_respond_t)(void *data, chunk_t answer);
+
 struct elastic_control_t {
 
 	/**
 	 * Runs a control request ("line\nbody") that member `from` sent through syncd, as the socket
-	 * would (only a transfer's steps: list, export, release, import, activate, steer). Returns the
-	 * answer as on the socket ("OK\n..." / "ERR ...\n"); the caller clears it.
+	 * would (only a transfer's steps: list, export, release, import, activate, steer), and hands
+	 * the answer as on the socket ("OK\n..." / "ERR ...\n") to respond() before any clean-up
+	 * that need not delay it (a release's).
 	 */
-	chunk_t (*execute_remote)(elastic_control_t *this, chunk_t request, const char *from);
+	void (*execute_remote)(elastic_control_t *this, chunk_t request, const char *from,
+						   elastic_control_respond_t respond, void *data);
 
 	/** Where `remote NODE` requests go (NULL: refused, not attached to syncd). */
 	void (*set_sync)(elastic_control_t *this, elastic_sync_t *sync);

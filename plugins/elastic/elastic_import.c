@@ -739,14 +739,41 @@ static bool wait_for_packets_in_flight(void)
 	return FALSE;
 }
 
-char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
-					  unsigned char **out, size_t *len)
+void elastic_import_check_barrier(void)
 {
+	char buf[4] = "";
+	FILE *f = fopen("/sys/kernel/rcu_expedited", "r");
+
+	if (f)
+	{
+		if (!fgets(buf, sizeof(buf), f))
+		{
+			buf[0] = '\0';
+		}
+		fclose(f);
+	}
+	if (buf[0] == '0')
+	{
+		DBG1(DBG_CFG, "elastic: /sys/kernel/rcu_expedited is 0: a transfer's release waits a full "
+			 "RCU grace period (often 10-40 ms) with the VPN's outbound stopped; 1 makes it well "
+			 "under a millisecond (docs/tm.md, Tuning)");
+	}
+}
+
+/** A released VPN's IKE_SA, still checked out, and its fence policies (elastic_release()). */
+struct elastic_released_t {
 	ike_sa_t *ike_sa;
 	linked_list_t *fences;
+};
+
+char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint32_t uid,
+					  unsigned char **out, size_t *len, elastic_released_t **released)
+{
+	ike_sa_t *ike_sa;
 	bool exact;
 	char *err;
 
+	*released = NULL;
 	ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, uid);
 	if (!ike_sa)
 	{
@@ -769,11 +796,24 @@ char *elastic_release(elastic_store_t *store, elastic_listener_t *listener, uint
 	DBG1(DBG_CFG, "elastic: released IKE_SA %s[%u] (no DELETE sent)", ike_sa->get_name(ike_sa),
 		 uid);
 	/* it lives on elsewhere: forget it before the IKE_SA goes, so that no delete is published;
-	 * destroying an IKE_SA sends nothing to the peer, its kernel SAs and IPsec policies go with
-	 * it; the fence goes only after them (else a packet could still be encrypted) */
-	fences = save_fences(ike_sa);
+	 * the IKE_SA stays checked out (fenced, nothing else can use it) until finish */
 	elastic_store_release(store, uid);
-	charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, ike_sa);
-	remove_fences(fences);
+	INIT(*released,
+		.ike_sa = ike_sa,
+		.fences = save_fences(ike_sa),
+	);
 	return NULL;
+}
+
+void elastic_release_finish(elastic_released_t *released)
+{
+	if (!released)
+	{
+		return;
+	}
+	/* destroying an IKE_SA sends nothing to the peer, its kernel SAs and IPsec policies go with
+	 * it; the fence goes only after them (else a packet could still be encrypted) */
+	charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, released->ike_sa);
+	remove_fences(released->fences);
+	free(released);
 }

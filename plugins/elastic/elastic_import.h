@@ -34,12 +34,20 @@ char* elastic_import(elastic_store_t* store, elastic_listener_t* listener, const
 char* elastic_activate(elastic_store_t* store, elastic_listener_t* listener, uint32_t uid, const void* final,
                        size_t final_len, uint64_t margin);
 
+/** A released VPN not yet cleaned up here (elastic_release_finish()). */
+typedef struct elastic_released_t elastic_released_t;
+
 /**
- * Releases VPN uid: exports it with its current message IDs and counters (*out, malloc'ed), then
- * removes it from this charon without telling the EU (no DELETE).
+ * Releases VPN uid: stops its outbound, exports it with its final message IDs and counters (*out,
+ * malloc'ed) and forgets it here. Its IKE_SA stays checked out (fenced: nothing uses it) in
+ * *released until elastic_release_finish() removes it without telling the EU (no DELETE): the
+ * caller answers first, so that the next owner's activation does not wait for the clean-up.
  */
 char* elastic_release(elastic_store_t* store, elastic_listener_t* listener, uint32_t uid, unsigned char** out,
-                      size_t* len);
+                      size_t* len, elastic_released_t** released);
+
+/** Destroys a released VPN's IKE_SA, kernel SAs and policies here (NULL: nothing). */
+void elastic_release_finish(elastic_released_t* released);
 
 /**
  * Drops VPN uid here without telling the EU (no DELETE); its kernel SAs go with it, nothing is
@@ -62,5 +70,11 @@ void elastic_import_fence_outbound(ike_sa_t* ike_sa, child_sa_t* child_sa, bool 
 
 /** The same for every CHILD_SA of ike_sa. */
 void elastic_import_fence_all(ike_sa_t* ike_sa, bool add);
+
+/**
+ * Logs (level 1) when a release's wait for packets in flight takes a full RCU grace period
+ * (/sys/kernel/rcu_expedited is 0): the VPN's outbound is stopped for that long in a transfer.
+ */
+void elastic_import_check_barrier(void);
 
 #endif /** ELASTIC_IMPORT_H_ @}*/

@@ -6,6 +6,7 @@
 #include "elastic_config.h"
 #include "elastic_control.h"
 #include "elastic_core.h"
+#include "elastic_import.h"
 #include "elastic_listener.h"
 #include "elastic_store.h"
 #include "elastic_sync.h"
@@ -65,6 +66,7 @@ static bool start(private_elastic_plugin_t *this)
 	DBG1(DBG_CFG, "elastic plugin %s (context schema v%d, strongSwan %s) active, node '%s', "
 		 "takeover margin %llu", elastic_core_version(), elastic_core_schema_version(), VERSION,
 		 config.node, (unsigned long long)config.margin);
+	elastic_import_check_barrier();
 	return TRUE;
 }
 

@@ -114,20 +114,22 @@ static void remote_request_destroy(remote_request_t *r)
 	free(r);
 }
 
+static void respond(remote_request_t *r, chunk_t answer)
+{
+	elastic_synclink_respond(r->sync->link, r->id, r->from, answer.ptr, answer.len);
+}
+
 static job_requeue_t run_remote_request(remote_request_t *r)
 {
-	chunk_t answer;
-
 	if (r->sync->control)
 	{
-		answer = r->sync->control->execute_remote(r->sync->control, r->request, r->from);
+		r->sync->control->execute_remote(r->sync->control, r->request, r->from,
+										 (elastic_control_respond_t)respond, r);
 	}
 	else
 	{
-		answer = chunk_clone(chunk_from_str("ERR this charon's control socket is not running\n"));
+		respond(r, chunk_from_str("ERR this charon's control socket is not running\n"));
 	}
-	elastic_synclink_respond(r->sync->link, r->id, r->from, answer.ptr, answer.len);
-	chunk_clear(&answer);
 	return JOB_REQUEUE_NONE;
 }
 

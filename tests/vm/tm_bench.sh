@@ -28,6 +28,11 @@ wait_owner() {
 	local i
 	for i in $(seq 300); do ctl "$1" list | grep "spi_i $eu_spi" | grep -q ' active,' && return 0; sleep 0.02; done
 }
+# policy_blocked: packets the gateways' DROP policies dropped (XfrmOutPolBlock, all gateways): in a
+# transfer, the probe's echoes and the ping's replies that reached the target before its
+# activation or the source after its fence; at 1,000 + 50 packets/s, about the data plane's
+# window in ms, free of the probe's own scheduling noise.
+policy_blocked() { local n t=0; for n in $TOPOLOGY_SGS; do t=$((t + $(xfrm_stat $n XfrmOutPolBlock))); done; echo $t; }
 # The machine's own noise: the probe with nothing moving (QEMU/TCG under the cluster's load).
 qrec=$CHARON_RUN/quiet.txt
 : >"$qrec"
@@ -41,7 +46,7 @@ rec=$CHARON_RUN/tm.txt
 owner=sg1
 for r in $(seq "$runs"); do
 	to=sg$(( ${owner#sg} % 3 + 1 ))
-	seq0=$(xfrm_stat eu XfrmInStateSeqError)
+	seq0=$(xfrm_stat eu XfrmInStateSeqError) blk0=$(policy_blocked)
 	ha_probe "$CHARON_RUN/probe.json" 3
 	ip netns exec eu ping -n -q -i 0.02 -c 150 -W 1 -I 10.1.0.1 10.2.0.1 >"$CHARON_RUN/ping.out" 2>&1 &
 	ping=$!
@@ -50,7 +55,8 @@ for r in $(seq "$runs"); do
 		sed -E 's/.*passive copy ([0-9.]+) ms, steer ([0-9.]+) ms, release ([0-9.]+) ms, activate ([0-9.]+) ms.*/\1 \2 \3 \4/')
 	wait $probe $ping || true
 	echo "$owner $to $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["max_gap_ms"], d["lost"])' "$CHARON_RUN/probe.json") \
-$(awk '/packets transmitted/ { print $1 - $4 }' "$CHARON_RUN/ping.out") $(( $(xfrm_stat eu XfrmInStateSeqError) - seq0 )) $steps" | tee -a "$rec"
+$(awk '/packets transmitted/ { print $1 - $4 }' "$CHARON_RUN/ping.out") $(( $(xfrm_stat eu XfrmInStateSeqError) - seq0 )) \
+$(( $(policy_blocked) - blk0 )) $steps" | tee -a "$rec"
 	owner=$to
 	wait_owner $owner
 	sleep 1  # the new owner's replica reaches its alternate before the next move
@@ -124,7 +130,8 @@ res = {
     "drain_lost_50pps_max": max((int(x) for l in open(sys.argv[3]) if l.strip() for x in l.split()[3].split(",")), default=None),
     "drain_s_max": max((float(l.split()[2]) for l in open(sys.argv[3]) if l.strip()), default=None),
     "drain_50_s": next((float(l.split()[2]) for l in open(sys.argv[3]) if l.strip() and int(l.split()[0]) >= 50), None),
-    "steps_ms_p50": {k: p50([float(r[6 + i]) for r in rows if len(r) > 9]) for i, k in
+    "transfer_policy_drops_p50": p50([int(r[6]) for r in rows]), "transfer_policy_drops_max": max(int(r[6]) for r in rows),
+    "steps_ms_p50": {k: p50([float(r[7 + i]) for r in rows if len(r) > 10]) for i, k in
                      enumerate(["passive_copy", "steer", "release", "activate"])},
     "drain_lost_2pps_max": max((int(l.split()[4]) for l in open(sys.argv[3]) if l.strip()), default=None),
     "drains": [dict(zip(["moved", "failed", "seconds", "lost_50pps_per_eu", "lost_2pps_max"], l.split())) for l in open(sys.argv[3]) if l.strip()],
@@ -133,7 +140,7 @@ res = {
     "transfer_tcp_retransmits_p50": p50(tcp_rtx), "transfer_tcp_retransmits_max": max(tcp_rtx, default=None),
     "tcp_runs": [dict(zip(["from", "to", "max_gap_ms", "bytes", "retransmits"], l.split())) for l in open(sys.argv[4]) if l.strip()],
     "not_measured": "drain_50_s (a drain of 50 VPNs: run with EUS=50)" if int(sys.argv[5]) < 50 else "",
-    "runs": [dict(zip(["from", "to", "max_gap_ms", "probe_lost", "ping_lost", "replay_errors",
+    "runs": [dict(zip(["from", "to", "max_gap_ms", "probe_lost", "ping_lost", "replay_errors", "policy_drops",
                        "passive_copy_ms", "steer_ms", "release_ms", "activate_ms"], r)) for r in rows],
 }
 json.dump(res, open(sys.argv[2], "w"), indent=1)
