@@ -23,8 +23,11 @@ ns_link() {
 xfrm_stat() { ip netns exec "$1" awk -v f="$2" '$1 == f { print $2 }' /proc/net/xfrm_stat; }
 
 # snmp_tcp NS FIELD: a Tcp counter of namespace NS (/proc/net/snmp), e.g. RetransSegs.
-snmp_tcp() {
-	ip netns exec "$1" awk -v f="$2" '/^Tcp:/ { if (seen) { for (i = 1; i <= NF; i++) if (h[i] == f) print $i }
+snmp_tcp() { snmp "$1" Tcp "$2"; }
+
+# snmp NS PROTO FIELD: a counter of namespace NS (/proc/net/snmp), e.g. Udp RcvbufErrors.
+snmp() {
+	ip netns exec "$1" awk -v p="$2:" -v f="$3" '$1 == p { if (seen) { for (i = 1; i <= NF; i++) if (h[i] == f) print $i }
 		else { split($0, h); seen = 1 } }' /proc/net/snmp
 }
 

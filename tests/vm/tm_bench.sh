@@ -33,6 +33,9 @@ wait_owner() {
 # activation or the source after its fence; at 1,000 + 50 packets/s, about the data plane's
 # window in ms, free of the probe's own scheduling noise.
 policy_blocked() { local n t=0; for n in $TOPOLOGY_SGS; do t=$((t + $(xfrm_stat $n XfrmOutPolBlock))); done; echo $t; }
+# probe_rcvbuf: datagrams dropped because a receiving socket was full (the probe's sender at the EU,
+# its echo at rb): the probe's own losses when its Python process is not scheduled.
+probe_rcvbuf() { echo $(( $(snmp eu Udp RcvbufErrors) + $(snmp rb Udp RcvbufErrors) )); }
 # The machine's own noise: the probe with nothing moving (QEMU/TCG under the cluster's load).
 qrec=$CHARON_RUN/quiet.txt
 : >"$qrec"
@@ -46,7 +49,7 @@ rec=$CHARON_RUN/tm.txt
 owner=sg1
 for r in $(seq "$runs"); do
 	to=sg$(( ${owner#sg} % 3 + 1 ))
-	seq0=$(xfrm_stat eu XfrmInStateSeqError) blk0=$(policy_blocked)
+	seq0=$(xfrm_stat eu XfrmInStateSeqError) blk0=$(policy_blocked) rcv0=$(probe_rcvbuf)
 	ha_probe "$CHARON_RUN/probe.json" 3
 	ip netns exec eu ping -n -q -i 0.02 -c 150 -W 1 -I 10.1.0.1 10.2.0.1 >"$CHARON_RUN/ping.out" 2>&1 &
 	ping=$!
@@ -56,7 +59,7 @@ for r in $(seq "$runs"); do
 	wait $probe $ping || true
 	echo "$owner $to $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["max_gap_ms"], d["lost"])' "$CHARON_RUN/probe.json") \
 $(awk '/packets transmitted/ { print $1 - $4 }' "$CHARON_RUN/ping.out") $(( $(xfrm_stat eu XfrmInStateSeqError) - seq0 )) \
-$(( $(policy_blocked) - blk0 )) $steps" | tee -a "$rec"
+$(( $(policy_blocked) - blk0 )) $steps $(( $(probe_rcvbuf) - rcv0 ))" | tee -a "$rec"
 	owner=$to
 	wait_owner $owner
 	sleep 1  # the new owner's replica reaches its alternate before the next move
@@ -131,6 +134,8 @@ res = {
     "drain_s_max": max((float(l.split()[2]) for l in open(sys.argv[3]) if l.strip()), default=None),
     "drain_50_s": next((float(l.split()[2]) for l in open(sys.argv[3]) if l.strip() and int(l.split()[0]) >= 50), None),
     "transfer_policy_drops_p50": p50([int(r[6]) for r in rows]), "transfer_policy_drops_max": max(int(r[6]) for r in rows),
+    "transfer_probe_rcvbuf_drops_p50": p50([int(r[11]) for r in rows if len(r) > 11]),
+    "transfer_probe_rcvbuf_drops_max": max((int(r[11]) for r in rows if len(r) > 11), default=None),
     "steps_ms_p50": {k: p50([float(r[7 + i]) for r in rows if len(r) > 10]) for i, k in
                      enumerate(["passive_copy", "steer", "release", "activate"])},
     "drain_lost_2pps_max": max((int(l.split()[4]) for l in open(sys.argv[3]) if l.strip()), default=None),
@@ -141,7 +146,7 @@ res = {
     "tcp_runs": [dict(zip(["from", "to", "max_gap_ms", "bytes", "retransmits"], l.split())) for l in open(sys.argv[4]) if l.strip()],
     "not_measured": "drain_50_s (a drain of 50 VPNs: run with EUS=50)" if int(sys.argv[5]) < 50 else "",
     "runs": [dict(zip(["from", "to", "max_gap_ms", "probe_lost", "ping_lost", "replay_errors", "policy_drops",
-                       "passive_copy_ms", "steer_ms", "release_ms", "activate_ms"], r)) for r in rows],
+                       "passive_copy_ms", "steer_ms", "release_ms", "activate_ms", "probe_rcvbuf_drops"], r)) for r in rows],
 }
 json.dump(res, open(sys.argv[2], "w"), indent=1)
 print(json.dumps({k: v for k, v in res.items() if k != "runs"}, indent=1))
