@@ -206,6 +206,16 @@ ha_heartbeat_restart() {
 	done
 }
 
+# policy_blocked: packets the gateways' DROP policies dropped (XfrmOutPolBlock, all gateways). In a
+# transfer: the traffic to the EU that met the target before its activation or the source after its
+# fence, i.e. the data plane's window (at 1,000 packets/s about one packet per ms), counted by the
+# kernel, free of the probe's own scheduling.
+policy_blocked() { local n t=0; for n in $TOPOLOGY_SGS; do t=$((t + $(xfrm_stat $n XfrmOutPolBlock))); done; echo $t; }
+
+# probe_rcvbuf: datagrams dropped because a receiving socket was full (the probe's sender at the EU,
+# its echo at rb): the probe's own losses when its Python process is not scheduled in time.
+probe_rcvbuf() { echo $(( $(snmp eu Udp RcvbufErrors) + $(snmp rb Udp RcvbufErrors) )); }
+
 # ha_probe OUT SECS: start the 1,000/s delivery probe from the EU (output JSON to OUT) in the
 # background, set $probe to its pid and return once it handles SIGUSR1 (is really sending).
 ha_probe() {

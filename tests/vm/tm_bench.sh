@@ -28,14 +28,6 @@ wait_owner() {
 	local i
 	for i in $(seq 300); do ctl "$1" list | grep "spi_i $eu_spi" | grep -q ' active,' && return 0; sleep 0.02; done
 }
-# policy_blocked: packets the gateways' DROP policies dropped (XfrmOutPolBlock, all gateways): in a
-# transfer, the probe's echoes and the ping's replies that reached the target before its
-# activation or the source after its fence; at 1,000 + 50 packets/s, about the data plane's
-# window in ms, free of the probe's own scheduling noise.
-policy_blocked() { local n t=0; for n in $TOPOLOGY_SGS; do t=$((t + $(xfrm_stat $n XfrmOutPolBlock))); done; echo $t; }
-# probe_rcvbuf: datagrams dropped because a receiving socket was full (the probe's sender at the EU,
-# its echo at rb): the probe's own losses when its Python process is not scheduled.
-probe_rcvbuf() { echo $(( $(snmp eu Udp RcvbufErrors) + $(snmp rb Udp RcvbufErrors) )); }
 # The machine's own noise: the probe with nothing moving (QEMU/TCG under the cluster's load).
 qrec=$CHARON_RUN/quiet.txt
 : >"$qrec"
