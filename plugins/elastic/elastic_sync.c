@@ -114,8 +114,11 @@ static void remote_request_destroy(remote_request_t *r)
 	free(r);
 }
 
-static void respond(remote_request_t *r, chunk_t answer)
+/** Sends the answer to a remote request back through syncd (elastic_control_respond_t). */
+static void respond(void *data, chunk_t answer)
 {
+	remote_request_t *r = data;
+
 	elastic_synclink_respond(r->sync->link, r->id, r->from, answer.ptr, answer.len);
 }
 
@@ -124,7 +127,7 @@ static job_requeue_t run_remote_request(remote_request_t *r)
 	if (r->sync->control)
 	{
 		r->sync->control->execute_remote(r->sync->control, r->request, r->from,
-										 (elastic_control_respond_t)respond, r);
+										 respond, r);
 	}
 	else
 	{
